@@ -1,0 +1,330 @@
+"""Data layer: fetch, verify, cache and load the paper's released tables.
+
+Every file is named in the registry ``data/registry.json`` with its URL at a pinned upstream
+commit and its SHA-256. :func:`fetch` returns a verified local copy, obtained in this order:
+
+1. the cache (``data/cache`` or ``$OSL_DATA_CACHE``), if its checksum still matches;
+2. a local mirror folder named by ``$OSL_DATA_MIRROR`` (for machines without internet);
+3. a download from the pinned URL.
+
+A new file is written to a temporary name inside the cache folder, verified, and only then
+renamed into place, so the cache never holds a partial or unverified file.
+
+Loaders return tidy, validated frames indexed by model name. Run ``python -m osl.data --help``
+for the command line.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import shutil
+import sys
+import tempfile
+from functools import lru_cache
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from . import paths, settings
+from .errors import (ChecksumError, DataUnavailableError, DuplicateModelError, OSLError,
+                     SchemaError, ScoreError)
+
+MIRROR_ENV = "OSL_DATA_MIRROR"
+
+#: Metadata columns of the model tables, renamed to tidy names.
+META_COLUMNS = {
+    "Model": "model",
+    "Model Family": "family",
+    "Model Size (B)": "params_b",
+    "Pretraining Data Size (T)": "tokens_t",
+    "FLOPs (1E21)": "flops_1e21",
+}
+
+
+# --------------------------------------------------------------------------------------------
+# Registry, fetching and verification
+# --------------------------------------------------------------------------------------------
+@lru_cache(maxsize=1)
+def registry() -> dict:
+    """The registry of upstream files (source, pinned commit, licence, and per-file URL/SHA-256)."""
+    return json.loads(paths.REGISTRY_FILE.read_text())
+
+
+def file_names() -> list[str]:
+    return sorted(registry()["files"])
+
+
+def _entry(name: str) -> dict:
+    files = registry()["files"]
+    if name not in files:
+        raise DataUnavailableError(
+            f"{name!r} is not in the data registry. Known files: {', '.join(sorted(files))}.")
+    return files[name]
+
+
+def sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 16), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _install_verified(name: str, produce, expected: str, target: Path) -> Path:
+    """Let ``produce(tmp_path)`` write a candidate file, verify it, then rename it into place.
+
+    On any failure the temporary file is removed and the cache is left untouched.
+    """
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".part", dir=target.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        produce(tmp_path)
+        got = sha256(tmp_path)
+        if got != expected:
+            raise ChecksumError(
+                f"{name}: SHA-256 mismatch (expected {expected}, got {got}). The file was "
+                "discarded. If it came from a mirror folder, replace it with the file at the "
+                "pinned upstream commit (see data/README.md).")
+        os.replace(tmp_path, target)
+    finally:
+        if tmp_path.exists():
+            tmp_path.unlink()
+    return target
+
+
+def fetch(name: str, *, mirror: str | os.PathLike | None = None, progress: bool = False) -> Path:
+    """Return the path of a verified local copy of registry file ``name``.
+
+    ``mirror`` (default: ``$OSL_DATA_MIRROR``) is a folder holding upstream files under their
+    own names; it is tried before the network.
+    """
+    entry = _entry(name)
+    expected = entry["sha256"]
+    target = paths.cache_dir() / name
+    if target.exists():
+        if sha256(target) == expected:
+            return target
+        target.unlink()  # stale or corrupted cache entry: fetch again
+
+    mirror = mirror if mirror is not None else os.environ.get(MIRROR_ENV) or None
+    if mirror is not None:
+        source = Path(mirror) / name
+        if not source.is_file():
+            raise DataUnavailableError(
+                f"{name}: not found in the mirror folder {str(mirror)!r} (set by ${MIRROR_ENV}). "
+                "Put the upstream file there, or unset the variable to download it.")
+        return _install_verified(name, lambda tmp: shutil.copyfile(source, tmp), expected, target)
+
+    def download(tmp: Path) -> None:
+        import pooch
+        import requests
+
+        try:
+            pooch.HTTPDownloader(progressbar=progress, timeout=60)(entry["url"], str(tmp), None)
+        except (requests.exceptions.RequestException, OSError) as exc:
+            raise DataUnavailableError(
+                f"{name}: could not download {entry['url']} ({type(exc).__name__}). Without "
+                f"network access, set {MIRROR_ENV} to a folder holding the upstream CSV files "
+                "(see README.md, 'Working offline').") from None
+
+    return _install_verified(name, download, expected, target)
+
+
+def fetch_all(*, mirror: str | os.PathLike | None = None, progress: bool = True) -> dict[str, Path]:
+    """Fetch and verify every registry file; returns ``{name: path}``."""
+    names = file_names()
+    out = {}
+    try:
+        from tqdm.auto import tqdm
+        it = tqdm(names, desc="data", unit="file", disable=not progress)
+    except ImportError:  # pragma: no cover
+        it = names
+    for name in it:
+        out[name] = fetch(name, mirror=mirror)
+    return out
+
+
+def read_csv(name: str) -> pd.DataFrame:
+    """The raw upstream table ``name`` (fetched and verified), as pandas reads it."""
+    return pd.read_csv(fetch(name))
+
+
+# --------------------------------------------------------------------------------------------
+# Validation
+# --------------------------------------------------------------------------------------------
+def require_columns(df: pd.DataFrame, columns: Iterable[str], *, table: str = "table") -> None:
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise SchemaError(
+            f"{table}: missing required column(s) {missing}. Columns present: "
+            f"{list(map(str, df.columns))}.")
+
+
+def check_unique_models(models: pd.Series | pd.Index, *, table: str = "table") -> None:
+    models = pd.Series(models)
+    dup = models[models.duplicated(keep=False)]
+    if len(dup):
+        raise DuplicateModelError(
+            f"{table}: {dup.nunique()} model(s) appear in more than one row: "
+            f"{sorted(dup.unique())[:10]}. Keep one row per model.")
+
+
+def coerce_scores(df: pd.DataFrame, columns: Sequence[str], *, table: str = "table",
+                  lower: float | None = 0.0, upper: float | None = 1.0,
+                  ids: pd.Series | pd.Index | None = None) -> pd.DataFrame:
+    """Return ``df[columns]`` as floats, checking they are numeric and within [lower, upper].
+
+    Missing cells (NaN) are allowed; text such as ``"n/a"`` or ``"45%"`` is not.
+    """
+    require_columns(df, columns, table=table)
+    ids = df.index if ids is None else pd.Index(ids)
+    out = {}
+    for col in columns:
+        raw = df[col]
+        num = pd.to_numeric(raw, errors="coerce")
+        bad = num.isna() & raw.notna()
+        if bad.any():
+            examples = [f"{ids[i]}={raw.iloc[i]!r}" for i in np.flatnonzero(bad.to_numpy())[:3]]
+            raise ScoreError(
+                f"{table}: column {col!r} has non-numeric values ({', '.join(examples)}). "
+                "Scores must be numbers (fractions in [0, 1]); leave missing cells empty.")
+        vals = num.astype(float)
+        if np.isinf(vals.to_numpy()).any():
+            raise ScoreError(f"{table}: column {col!r} contains infinite values.")
+        low = (vals < lower) if lower is not None else pd.Series(False, index=vals.index)
+        high = (vals > upper) if upper is not None else pd.Series(False, index=vals.index)
+        out_of_range = (low | high).to_numpy()
+        if out_of_range.any():
+            examples = [f"{ids[i]}={vals.iloc[i]:g}" for i in np.flatnonzero(out_of_range)[:3]]
+            raise ScoreError(
+                f"{table}: column {col!r} has {int(out_of_range.sum())} value(s) outside "
+                f"[{lower}, {upper}] ({', '.join(examples)}). Scores must be fractions in "
+                "[0, 1] (divide percentages by 100), or state the range explicitly.")
+        out[col] = vals.to_numpy()
+    return pd.DataFrame(out, index=df.index)
+
+
+# --------------------------------------------------------------------------------------------
+# Tidy model tables
+# --------------------------------------------------------------------------------------------
+def tidy_model_table(raw: pd.DataFrame, benchmarks: Sequence[str], *, table: str = "table",
+                     extra_scores: Sequence[str] = ()) -> pd.DataFrame:
+    """Validate and tidy a model table with the upstream metadata columns.
+
+    Returns a frame indexed by ``model`` with columns ``family, params_b, tokens_t, flops_1e21,
+    log10_flops`` (log10 of FLOPs, absolute), the benchmark scores (floats in [0, 1]) and flags
+    ``is_core, is_preregistered, is_code, flops_known`` plus a ``quirk`` note.
+    """
+    if not isinstance(raw, pd.DataFrame):
+        raise SchemaError(f"{table}: expected a pandas DataFrame, got {type(raw).__name__}.")
+    require_columns(raw, list(META_COLUMNS) + list(benchmarks) + list(extra_scores), table=table)
+    check_unique_models(raw["Model"], table=table)
+    ids = raw["Model"].astype(str)
+    scores = coerce_scores(raw, list(benchmarks) + list(extra_scores), table=table, ids=ids)
+    meta = coerce_scores(raw, ["Model Size (B)", "Pretraining Data Size (T)", "FLOPs (1E21)"],
+                         table=table, lower=0.0, upper=None, ids=ids)
+    out = pd.DataFrame({
+        "model": ids.to_numpy(),
+        "family": raw["Model Family"].astype(str).to_numpy(),
+        "params_b": meta["Model Size (B)"].to_numpy(),
+        "tokens_t": meta["Pretraining Data Size (T)"].to_numpy(),
+        "flops_1e21": meta["FLOPs (1E21)"].to_numpy(),
+    })
+    unknown = out["family"].isin(settings.UNKNOWN_FLOPS_FAMILIES).to_numpy()
+    flops = out["flops_1e21"].to_numpy().copy()
+    flops[unknown] = np.nan
+    out["flops_1e21"] = flops
+    with np.errstate(divide="ignore"):
+        out["log10_flops"] = np.where(flops > 0, np.log10(flops) + 21.0, np.nan)
+    for col in list(benchmarks) + list(extra_scores):
+        out[col] = scores[col].to_numpy()
+    out["is_preregistered"] = out["model"].isin(settings.PREREGISTERED_MODELS)
+    out["is_core"] = out["family"].isin(settings.CORE_FAMILIES) & ~out["is_preregistered"]
+    out["is_code"] = out["family"].isin(settings.CODE_FAMILIES)
+    out["flops_known"] = np.isfinite(out["log10_flops"])
+    out["quirk"] = out["model"].map(settings.MODEL_QUIRKS).fillna("")
+    return out.set_index("model")
+
+
+def load_base_models(path: str | os.PathLike | None = None) -> pd.DataFrame:
+    """Base models with metadata, the eight benchmark scores and core/pre-registered flags.
+
+    ``path`` reads your own CSV in the upstream format instead of the pinned release.
+    """
+    name = "base_llm_benchmark_eval.csv"
+    raw = pd.read_csv(path) if path is not None else read_csv(name)
+    return tidy_model_table(raw, settings.BASE_BENCHMARKS, table=str(path or name))
+
+
+def core_models(models: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The paper's core set (77 models in 21 families at the pinned commit)."""
+    models = load_base_models() if models is None else models
+    return models[models["is_core"]]
+
+
+def load_instruct_models(path: str | os.PathLike | None = None) -> pd.DataFrame:
+    """Instruction-tuned models with the seven benchmarks, Arena-Elo and MT-Bench (scaled to [0,1])."""
+    name = "instruct_llm_benchmark_eval.csv"
+    raw = pd.read_csv(path) if path is not None else read_csv(name)
+    return tidy_model_table(raw, settings.INSTRUCT_BENCHMARKS, table=str(path or name),
+                            extra_scores=("Arena-Elo", "MTBench"))
+
+
+def load_scores(name: str, columns: Sequence[str] | None = None, *,
+                ranges: dict[str, tuple[float | None, float | None]] | None = None,
+                path: str | os.PathLike | None = None) -> pd.DataFrame:
+    """A task table (one row per model, numeric score columns), validated and indexed by model.
+
+    ``ranges`` maps a column to its allowed ``(lower, upper)``; columns not named there must be
+    numeric but are not range-checked (task tables mix accuracies, BLEU and 0-10 scores).
+    """
+    raw = pd.read_csv(path) if path is not None else read_csv(name)
+    require_columns(raw, ["Model"], table=name)
+    check_unique_models(raw["Model"], table=name)
+    columns = [c for c in raw.columns if c != "Model"] if columns is None else list(columns)
+    raw = raw.set_index(raw["Model"].astype(str).rename("model"))
+    ranges = ranges or {}
+    parts = [coerce_scores(raw, [c], table=name, lower=ranges.get(c, (None, None))[0],
+                           upper=ranges.get(c, (None, None))[1]) for c in columns]
+    return pd.concat(parts, axis=1) if parts else raw.iloc[:, :0]
+
+
+# --------------------------------------------------------------------------------------------
+# Command line
+# --------------------------------------------------------------------------------------------
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m osl.data",
+        description="Fetch, verify and list the paper's released tables. Files are cached in "
+                    "data/cache (or $OSL_DATA_CACHE); set $" + MIRROR_ENV + " to a folder of "
+                    "upstream CSVs to work offline.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p_fetch = sub.add_parser("fetch", help="fetch and verify every file into the cache")
+    p_fetch.add_argument("--mirror", help=f"mirror folder (default: ${MIRROR_ENV})")
+    p_fetch.add_argument("--quiet", action="store_true", help="no progress bar")
+    sub.add_parser("list", help="list the registry: file, bytes, sha256, cached?")
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "fetch":
+            got = fetch_all(mirror=args.mirror, progress=not args.quiet)
+            print(f"{len(got)} files verified in {paths.cache_dir()}")
+        else:
+            for name in file_names():
+                e = _entry(name)
+                cached = (paths.cache_dir() / name).exists()
+                print(f"{name:42s} {e['bytes']:>7d} B  {e['sha256'][:16]}…  "
+                      f"{'cached' if cached else 'not cached'}")
+    except OSLError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
