@@ -1,0 +1,43 @@
+"""The paper's reported values and our tolerances, per chapter.
+
+A chapter records each headline number through :class:`osl.report.Report`, which looks the
+paper's value and the tolerance up here; the tests assert the same tolerances. A ``None`` paper
+value means the paper states the claim without a number: we report ours without a verdict.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class PaperValue:
+    value: float | None
+    tolerance: float | None
+    description: str
+    source: str = ""
+
+
+PAPER: dict[str, dict[str, PaperValue]] = {
+    "01_capability_space": {
+        "n_models": PaperValue(77, 0, "models in the core set", "Sec. 3.1; released code"),
+        "n_families": PaperValue(21, 0, "families in the core set", "Sec. 3.1; released code"),
+        "pc1_explained_variance": PaperValue(
+            0.80, 0.02, "share of variance explained by PC-1 (unstandardized)", "Sec. 3.2, Fig. 2a"),
+        "pc1_3_explained_variance": PaperValue(
+            0.97, 0.02, "share of variance explained by PC-1..PC-3", "Sec. 3.2, Fig. 2a"),
+        "pc1_explained_variance_standardized": PaperValue(
+            0.74, 0.03, "share of variance explained by PC-1 after standardizing each benchmark",
+            "released code (standardized variant)"),
+        "median_within_family_r2": PaperValue(
+            None, None, "median R² of PC-1 vs log10 FLOPs within families (>= 3 models with FLOPs)",
+            "Sec. 3.3, Fig. 3 (stated as 'high', no single number)"),
+        "pooled_r2": PaperValue(
+            None, None, "R² of one line of PC-1 vs log10 FLOPs through all core models", ""),
+        "shared_slope_r2": PaperValue(
+            None, None, "R² of the shared-slope, per-family-intercept model", ""),
+    },
+}
+
+
+def paper_value(chapter: str, key: str) -> PaperValue | None:
+    return PAPER.get(chapter, {}).get(key)

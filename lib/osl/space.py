@@ -1,0 +1,149 @@
+"""The capability space of a set of models: capabilities, family compute fits, and a bootstrap.
+
+:func:`fit_capability_space` is one full fit (impute + PCA + per-family and shared-slope fits of
+PC-1 against log10 FLOPs). :func:`bootstrap_capability_space` repeats it on resamples of the
+models (stratified by family, so every family keeps its size), refitting imputation and PCA every
+time, as one batched computation.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from . import settings
+from .capability import CapabilityModel, align_signs, fit_batch, pc_names
+from .compute import (EquivalentCompute, SharedSlopeFit, family_fits, linear_fit,
+                      shared_slope_fit, shared_slope_stack)
+from .data import require_columns
+from .errors import FitError
+
+
+@dataclass
+class CapabilitySpace:
+    """Result of :func:`fit_capability_space`."""
+
+    capability: CapabilityModel
+    scores: pd.DataFrame          #: PC-1..PC-k of every model passed in, plus metadata
+    family: pd.DataFrame          #: per-family line of the capability against log10 FLOPs
+    pooled: dict                  #: one line through all training models with FLOPs
+    shared: SharedSlopeFit        #: shared slope, one intercept per family
+    equivalent: EquivalentCompute  #: capability -> reference-family log10 FLOPs
+    measure: str
+
+    @property
+    def median_family_r2(self) -> float:
+        return float(self.family["r2"].median())
+
+
+def fit_capability_space(models: pd.DataFrame, *, train: pd.Series | np.ndarray | None = None,
+                         benchmarks: Sequence[str] = settings.BASE_BENCHMARKS,
+                         standardize: bool = False, n_components: int = 5,
+                         measure: str = "PC-1", min_family_models: int = 3,
+                         reference: str = settings.REFERENCE_FAMILY) -> CapabilitySpace:
+    """Fit capabilities on the ``train`` rows of ``models`` and relate ``measure`` to compute.
+
+    ``models`` is a tidy model table (see :func:`osl.data.tidy_model_table`); ``train`` a boolean
+    mask (default: every row). Scores are returned for every row; the compute fits use the
+    training rows with known FLOPs; per-family lines need ``min_family_models`` models.
+    """
+    require_columns(models, ["family", "log10_flops", *benchmarks], table="models")
+    train = np.ones(len(models), bool) if train is None else np.asarray(train, dtype=bool)
+    cap = CapabilityModel(benchmarks=tuple(benchmarks), n_components=n_components,
+                          standardize=standardize).fit(models.loc[train, list(benchmarks)])
+    scores = cap.transform(models[list(benchmarks)])
+    if measure not in scores.columns:
+        raise FitError(f"measure must be one of {list(scores.columns)}, got {measure!r}.")
+    scores = pd.concat([models[["family", "log10_flops"]], scores], axis=1)
+    fit_rows = scores[train & np.isfinite(scores["log10_flops"].to_numpy())]
+    y, x, fam = fit_rows[measure], fit_rows["log10_flops"], fit_rows["family"]
+    eq = EquivalentCompute(reference).fit(y, x, fam)
+    return CapabilitySpace(
+        capability=cap, scores=scores,
+        family=family_fits(y, x, fam, min_models=min_family_models),
+        pooled=linear_fit(y, x), shared=shared_slope_fit(y, x, fam, reference=reference),
+        equivalent=eq, measure=measure)
+
+
+@dataclass
+class SpaceBootstrap:
+    """Bootstrap distributions from :func:`bootstrap_capability_space`."""
+
+    explained_variance_ratio: pd.DataFrame  #: (n_boot, p)
+    slope: np.ndarray                       #: shared slope, (n_boot,)
+    r2: np.ndarray                          #: shared-slope R², (n_boot,)
+    intercepts: pd.DataFrame                #: (n_boot, families)
+    efficiency: pd.DataFrame                #: dex relative to the reference family
+    n_iter: np.ndarray                      #: imputation rounds per resample
+
+    def interval(self, what: str, level: float = 0.95) -> pd.DataFrame:
+        """Percentile interval of a frame attribute (``explained_variance_ratio``, ...)."""
+        frame = getattr(self, what)
+        lo, hi = (1 - level) / 2, 0.5 + level / 2
+        return pd.DataFrame({"median": frame.median(), "lower": frame.quantile(lo),
+                             "upper": frame.quantile(hi)})
+
+
+def stratified_indices(groups: np.ndarray, n_boot: int, rng: np.random.Generator) -> np.ndarray:
+    """(n_boot, n) row indices resampled with replacement within each group.
+
+    Columns are ordered group by group, identically in every resample.
+    """
+    cols = []
+    for g in pd.unique(groups):
+        idx = np.flatnonzero(groups == g)
+        cols.append(idx[rng.integers(0, idx.size, size=(n_boot, idx.size))])
+    return np.concatenate(cols, axis=1)
+
+
+def bootstrap_capability_space(models: pd.DataFrame, *, n_boot: int = 1000, seed: int = 0,
+                               benchmarks: Sequence[str] = settings.BASE_BENCHMARKS,
+                               standardize: bool = False, measure: str = "PC-1",
+                               reference: str = settings.REFERENCE_FAMILY,
+                               chunk: int = 250, progress: bool = False) -> SpaceBootstrap:
+    """Resample models within families, refit imputation, PCA and the shared-slope model.
+
+    Every resample's components are sign-aligned to the full-data fit before use.
+    """
+    if n_boot < 1:
+        raise FitError(f"n_boot must be positive, got {n_boot}.")
+    require_columns(models, ["family", "log10_flops", *benchmarks], table="models")
+    full = fit_capability_space(models, benchmarks=benchmarks, standardize=standardize,
+                                measure=measure, reference=reference)
+    ref_comps = full.capability._fit["components"]
+    k = int(measure.split("-")[1]) - 1
+    Xall = models[list(benchmarks)].to_numpy(dtype=float)
+    fam_all = models["family"].to_numpy(dtype=object)
+    lf_all = models["log10_flops"].to_numpy(dtype=float)
+    codes_all, fam_names = pd.factorize(pd.Series(fam_all))
+    rng = np.random.default_rng(seed)
+    idx = stratified_indices(fam_all, n_boot, rng)
+    keep = np.isfinite(lf_all[idx[0]])  # same positions in every resample (stratified)
+    F = len(fam_names)
+    ratios, slopes, r2s, inter, iters = [], [], [], [], []
+    from tqdm.auto import tqdm
+    for start in tqdm(range(0, n_boot, chunk), desc="bootstrap", unit="chunk",
+                      disable=not progress):
+        ib = idx[start:start + chunk]
+        fit = fit_batch(Xall[ib], standardize=standardize)
+        signs = align_signs(fit["components"], ref_comps)
+        cap = fit["scores"][..., k] * signs[:, k][:, None]
+        res = shared_slope_stack(cap[:, keep], lf_all[ib][:, keep], codes_all[ib][:, keep], F)
+        ratios.append(fit["explained_variance_ratio"])
+        slopes.append(res["slope"])
+        r2s.append(res["r2"])
+        inter.append(res["intercepts"])
+        iters.append(fit["n_iter"])
+    ratio = np.concatenate(ratios)
+    slope = np.concatenate(slopes)
+    inter = pd.DataFrame(np.concatenate(inter), columns=fam_names)
+    inter = inter.loc[:, inter.notna().any()]  # families without FLOPs never get an intercept
+    if reference not in inter.columns:
+        raise FitError(f"Reference family {reference!r} has no models with FLOPs.")
+    eff = inter.sub(inter[reference], axis=0).div(slope, axis=0)
+    return SpaceBootstrap(
+        explained_variance_ratio=pd.DataFrame(ratio, columns=pc_names(ratio.shape[1])),
+        slope=slope, r2=np.concatenate(r2s), intercepts=inter, efficiency=eff,
+        n_iter=np.concatenate(iters))
