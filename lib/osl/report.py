@@ -91,13 +91,14 @@ class Report:
             description = description or known.description
         if description is None:
             raise OSLError(f"{key}: give a description (it is not in osl.paper for {self.chapter}).")
+        shown = int(value) if isinstance(value, (int, np.integer)) else float(value)
         value = float(value)
         self.numbers[key] = {"value": value, "paper": None if paper is None else float(paper),
                              "tolerance": None if tolerance is None else float(tolerance),
                              "description": description}
-        glue(key, value)
+        glue(key, shown)
         if paper is not None:
-            glue(f"{key}_paper", float(paper))
+            glue(f"{key}_paper", paper)
         return value
 
     def __getitem__(self, key: str) -> float:

@@ -48,6 +48,7 @@ def fit_capability_space(models: pd.DataFrame, *, train: pd.Series | np.ndarray 
     ``models`` is a tidy model table (see :func:`osl.data.tidy_model_table`); ``train`` a boolean
     mask (default: every row). Scores are returned for every row; the compute fits use the
     training rows with known FLOPs; per-family lines need ``min_family_models`` models.
+    The conversion to reference-family-equivalent compute uses all reference-family models.
     """
     require_columns(models, ["family", "log10_flops", *benchmarks], table="models")
     train = np.ones(len(models), bool) if train is None else np.asarray(train, dtype=bool)
@@ -57,9 +58,13 @@ def fit_capability_space(models: pd.DataFrame, *, train: pd.Series | np.ndarray 
     if measure not in scores.columns:
         raise FitError(f"measure must be one of {list(scores.columns)}, got {measure!r}.")
     scores = pd.concat([models[["family", "log10_flops"]], scores], axis=1)
-    fit_rows = scores[train & np.isfinite(scores["log10_flops"].to_numpy())]
+    has_flops = np.isfinite(scores["log10_flops"].to_numpy())
+    fit_rows = scores[train & has_flops]
     y, x, fam = fit_rows[measure], fit_rows["log10_flops"], fit_rows["family"]
-    eq = EquivalentCompute(reference).fit(y, x, fam)
+    # The equivalent-compute axis is a change of units, not part of any prediction: it uses
+    # every reference-family model with known compute, held out or not.
+    ref = scores[has_flops]
+    eq = EquivalentCompute(reference).fit(ref[measure], ref["log10_flops"], ref["family"])
     return CapabilitySpace(
         capability=cap, scores=scores,
         family=family_fits(y, x, fam, min_models=min_family_models),

@@ -1,0 +1,55 @@
+# Observational-scaling book: `make book` builds everything, `make test` checks everything.
+# Every target creates the virtual environment first if it is missing.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+JB_FLAGS := -W -n --keep-going
+NAME ?= 01_capability_space
+export MPLBACKEND := Agg
+export PYDEVD_DISABLE_FILE_VALIDATION := 1
+
+.PHONY: help env data book clean chapter test test-fast bench lab
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(STAMP): requirements.txt requirements-lock.txt pyproject.toml
+	@test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "pip==25.3"
+	$(BIN)/python -m pip install --quiet -r requirements.txt -c requirements-lock.txt
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	@touch $(STAMP)
+
+env: $(STAMP)  ## create .venv and install the pinned dependencies and the osl library
+
+data: $(STAMP)  ## fetch and verify the data files (uses $$OSL_DATA_MIRROR if set)
+	$(BIN)/python -m osl.data fetch
+
+clean:  ## remove every build product (book, results, figures, execution cache)
+	rm -rf _build
+
+book: data clean  ## build the whole book strictly from clean into _build/html
+	$(BIN)/jupyter-book build --all $(JB_FLAGS) .
+	@echo "Open _build/html/index.html"
+
+chapter: data  ## execute and build one chapter alone: make chapter NAME=01_capability_space
+	@mkdir -p _build/chapters
+	$(BIN)/python -m osl.build toc $(NAME) > _build/chapters/_toc_$(NAME).yml
+	$(BIN)/jupyter-book build $(JB_FLAGS) --toc _build/chapters/_toc_$(NAME).yml --path-output _build/chapters/$(NAME) .
+	@echo "Open _build/chapters/$(NAME)/_build/html/notebooks/$(NAME).html"
+
+test: data  ## unit tests, notebook/TOC checks, strict book build and browser check
+	$(BIN)/python -m pytest
+
+test-fast: data  ## the unit tests only (no book build, no browser)
+	$(BIN)/python -m pytest -m "not book and not browser"
+
+bench: data  ## benchmark: cold book build, per-chapter execution, one fit, 1,000 bootstrap refits
+	$(BIN)/python -m osl.bench
+
+lab: data  ## open the chapters in JupyterLab (jupytext pairs .md and .ipynb)
+	$(BIN)/python -m pip install --quiet jupyterlab jupytext
+	$(BIN)/jupyter lab notebooks
