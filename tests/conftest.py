@@ -60,3 +60,26 @@ def lowrank_scores(n: int, loadings: np.ndarray, *, noise: float, seed: int,
     idx = [f"m{i}" for i in range(n)]
     return (pd.DataFrame(X, index=idx, columns=cols), pd.DataFrame(Xm, index=idx, columns=cols),
             miss)
+
+
+@pytest.fixture(scope="session")
+def built_book(tmp_path_factory):
+    """The whole book, built strictly from clean into a temporary folder (once per session)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+    from types import SimpleNamespace
+
+    from osl import paths
+
+    out = tmp_path_factory.mktemp("book")
+    env = dict(os.environ, OSL_BUILD_DIR=str(out / "_build"), MPLBACKEND="Agg")
+    jb = Path(sys.executable).parent / "jupyter-book"
+    cmd = [str(jb), "build", "--all", "-W", "-n", "--keep-going", "--path-output", str(out),
+           str(paths.PROJECT_ROOT)]
+    proc = subprocess.run(cmd, cwd=paths.PROJECT_ROOT, env=env, capture_output=True, text=True,
+                          timeout=1200)
+    log = proc.stdout + proc.stderr
+    (out / "build.log").write_text(log)
+    return SimpleNamespace(returncode=proc.returncode, log=log, root=out,
+                           build=out / "_build", html=out / "_build" / "html")

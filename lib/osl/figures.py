@@ -6,11 +6,13 @@ the caption and the ``:name:`` used by ``{numref}``), and closes it.
 """
 from __future__ import annotations
 
+import io
 import re
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 import seaborn as sns
+from IPython.display import Image
 
 from . import paths
 from .errors import OSLError
@@ -42,6 +44,10 @@ def publish(fig: plt.Figure, label: str) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     fig.savefig(out / f"{label}.svg", bbox_inches="tight", metadata={"Date": None})
     fig.savefig(out / f"{label}.pdf", bbox_inches="tight", metadata={"CreationDate": None})
-    glue(label, fig, display=False)
+    # Glue a PNG rendered here rather than the figure object, so the page shows the figure
+    # whatever matplotlib backend the kernel runs (with Agg, a glued figure is only text).
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", bbox_inches="tight")
+    glue(label, Image(data=buf.getvalue(), format="png"), display=False)
     plt.close(fig)
     return out / f"{label}.svg"

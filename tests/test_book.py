@@ -1,0 +1,81 @@
+"""The strict book build, its results files and the paper comparison they carry."""
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from osl import paths
+from osl.paper import PAPER
+from osl.report import REPRODUCED, verdict
+
+from test_notebooks import NOTEBOOKS
+
+pytestmark = pytest.mark.book
+
+REQUIRED_KEYS = {
+    "01_capability_space": {"n_models", "n_families", "pc1_explained_variance",
+                            "pc1_3_explained_variance", "pc1_explained_variance_standardized",
+                            "median_within_family_r2", "pooled_r2", "shared_slope_r2"},
+}
+
+
+def test_strict_build_passes(built_book):
+    warnings = [line for line in built_book.log.splitlines()
+                if "WARNING" in line and "[IPKernelApp]" not in line]
+    assert built_book.returncode == 0, "\n".join(built_book.log.splitlines()[-40:])
+    assert not warnings, warnings
+    assert (built_book.html / "index.html").exists()
+
+
+@pytest.mark.parametrize("nb", NOTEBOOKS, ids=lambda p: p.stem)
+def test_results_file_schema(built_book, nb):
+    doc = json.loads((built_book.build / "results" / f"{nb.stem}.json").read_text())
+    assert doc["chapter"] == nb.stem
+    assert REQUIRED_KEYS.get(nb.stem, set()) <= set(doc["numbers"])
+    for key, n in doc["numbers"].items():
+        assert set(n) >= {"value", "paper", "tolerance", "description"}, key
+        assert isinstance(n["value"], float) and n["description"]
+
+
+@pytest.mark.parametrize("nb", NOTEBOOKS, ids=lambda p: p.stem)
+def test_chapter_numbers_match_the_paper(built_book, nb):
+    doc = json.loads((built_book.build / "results" / f"{nb.stem}.json").read_text())
+    for key, ref in PAPER.get(nb.stem, {}).items():
+        assert key in doc["numbers"], f"{key} is in osl.paper but the chapter does not report it"
+        n = doc["numbers"][key]
+        assert n["paper"] == ref.value and n["tolerance"] == ref.tolerance
+        if ref.value is not None:
+            assert verdict(n["value"], ref.value, ref.tolerance) == REPRODUCED, (
+                f"{key}: ours {n['value']:.4f} vs paper {ref.value} (tolerance {ref.tolerance})")
+
+
+@pytest.mark.parametrize("nb", NOTEBOOKS, ids=lambda p: p.stem)
+def test_figures_written_for_citation(built_book, nb):
+    labels = re.findall(r'publish\([^,]+,\s*"([^"]+)"\)', nb.read_text())
+    for label in labels:
+        for ext in ("svg", "pdf"):
+            f = built_book.build / "figures" / f"{label}.{ext}"
+            assert f.exists() and f.stat().st_size > 1000, f
+
+
+def test_intro_verdict_table_lists_every_chapter(built_book):
+    html = (built_book.html / "book" / "intro.html").read_text()
+    assert "osl-verdicts" in html
+    for nb in NOTEBOOKS:
+        assert f'href="../notebooks/{nb.stem}.html"' in html
+
+
+def test_reproducibility_page_shows_checksums_and_versions(built_book):
+    from osl import data
+    html = (built_book.html / "book" / "reproducibility.html").read_text()
+    for entry in data.registry()["files"].values():
+        assert entry["sha256"] in html
+    assert "pandas" in html and "jupyter-book" in html
+
+
+def test_no_glue_left_unresolved(built_book):
+    for nb in NOTEBOOKS:
+        html = (built_book.html / "notebooks" / f"{nb.stem}.html").read_text()
+        assert "glue:text" not in html and "np.float64" not in html

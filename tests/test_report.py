@@ -1,0 +1,69 @@
+"""Reporting (paper vs ours, results files) and the figure helper."""
+from __future__ import annotations
+
+import json
+
+import matplotlib.pyplot as plt
+import pytest
+
+from osl import figures, report
+from osl.errors import OSLError
+from osl.paper import PAPER
+
+
+@pytest.fixture
+def build(tmp_path, monkeypatch):
+    monkeypatch.setenv("OSL_BUILD_DIR", str(tmp_path / "_build"))
+    return tmp_path / "_build"
+
+
+def test_verdict_rule():
+    assert report.verdict(0.80, 0.80, 0.02) == report.REPRODUCED
+    assert report.verdict(0.83, 0.80, 0.02) == report.PARTLY
+    assert report.verdict(0.90, 0.80, 0.02) == report.NOT_REPRODUCED
+    assert report.verdict(0.90, None, None) == report.NO_VERDICT
+    assert report.overall_verdict([report.REPRODUCED, report.NO_VERDICT]) == report.REPRODUCED
+    assert report.overall_verdict([report.REPRODUCED, report.NOT_REPRODUCED]) == report.PARTLY
+    assert report.overall_verdict([report.NO_VERDICT]) == report.NO_VERDICT
+
+
+def test_report_uses_paper_table_and_writes_results(build):
+    rep = report.Report("01_capability_space", title="T", section="Sec. 3")
+    rep.add("pc1_explained_variance", 0.81)
+    rep.add("pc1_3_explained_variance", 0.90)
+    rep.add("extra", 1.5, description="something of ours")
+    table = rep.table()
+    assert table.loc[PAPER["01_capability_space"]["pc1_explained_variance"].description,
+                     "verdict"] == report.REPRODUCED
+    assert rep.verdict == report.PARTLY
+    path = rep.write()
+    doc = json.loads(path.read_text())
+    assert path == build / "results" / "01_capability_space.json"
+    assert doc["chapter"] == "01_capability_space"
+    assert set(doc["numbers"]["extra"]) == {"value", "paper", "tolerance", "description"}
+    assert doc["numbers"]["pc1_explained_variance"]["paper"] == 0.80
+    assert doc["numbers"]["extra"]["paper"] is None
+    assert [p.name for p in path.parent.iterdir()] == [path.name]  # no temporary file left
+    rows = report.verdict_table(report.load_results())
+    assert rows.loc[0, "compared"] == 2 and rows.loc[0, "reproduced"] == 1
+
+
+def test_number_without_description_is_an_error():
+    with pytest.raises(OSLError, match="description"):
+        report.Report("99_none").add("mystery", 1.0)
+
+
+def test_publish_writes_svg_and_pdf(build):
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [0, 1])
+    out = figures.publish(fig, "fig-01-test-line")
+    assert out.exists() and out.with_suffix(".pdf").exists()
+    assert out.read_text().lstrip().startswith("<?xml")
+    assert not plt.get_fignums()  # closed
+
+
+def test_publish_rejects_bad_labels(build):
+    fig, _ = plt.subplots()
+    with pytest.raises(OSLError, match="fig-01-what"):
+        figures.publish(fig, "Scree Plot")
+    plt.close(fig)
