@@ -1,0 +1,101 @@
+"""Benchmark: ``python -m osl.bench`` (or ``make bench``) prints the timings the project targets.
+
+* a cold, strict build of the whole book (into a temporary folder, from clean);
+* the execution time of every chapter notebook on its own (kernel start included);
+* one full capability fit (impute + PCA + per-family and shared-slope fits) on the core set;
+* 1,000 bootstrap refits of it (imputation and PCA refitted each time).
+
+Targets on a 2-core machine: book <= 60 s, a chapter <= 10 s, one fit <= 20 ms, 1,000 refits
+<= 5 s. The numbers are printed, never asserted: timings belong in notes, not in tests.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from . import data, paths
+from .space import bootstrap_capability_space, fit_capability_space
+
+TARGETS = {"book": 60.0, "chapter": 10.0, "fit": 0.020, "bootstrap": 5.0}
+
+
+def _timeit(fn, repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+def _line(what: str, seconds: float, target: float) -> str:
+    unit = (f"{seconds * 1e3:8.1f} ms" if target < 1 else f"{seconds:8.2f} s ")
+    tunit = (f"{target * 1e3:.0f} ms" if target < 1 else f"{target:.0f} s")
+    mark = "ok" if seconds <= target else "OVER TARGET"
+    return f"  {what:46s} {unit}   (target <= {tunit}: {mark})"
+
+
+def bench_book() -> float:
+    with tempfile.TemporaryDirectory() as tmp:
+        env = dict(os.environ, OSL_BUILD_DIR=str(Path(tmp) / "_build"))
+        jb = Path(sys.executable).parent / "jupyter-book"
+        cmd = [str(jb), "build", "--all", "-W", "-n", "--keep-going", "--path-output", tmp,
+               str(paths.PROJECT_ROOT)]
+        t = time.perf_counter()
+        proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
+        seconds = time.perf_counter() - t
+    if proc.returncode != 0:
+        print(proc.stdout[-3000:] + proc.stderr[-3000:], file=sys.stderr)
+        raise SystemExit("the book build failed; fix it before benchmarking")
+    return seconds
+
+
+def bench_chapters() -> dict[str, float]:
+    import jupytext
+    from nbclient import NotebookClient
+
+    out = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        os.environ["OSL_BUILD_DIR"] = str(Path(tmp) / "_build")
+        try:
+            for nb_path in sorted((paths.PROJECT_ROOT / "notebooks").glob("[0-9][0-9]_*.md")):
+                nb = jupytext.read(nb_path)
+                t = time.perf_counter()
+                NotebookClient(nb, kernel_name="python3", timeout=600,
+                               resources={"metadata": {"path": str(nb_path.parent)}}).execute()
+                out[nb_path.stem] = time.perf_counter() - t
+        finally:
+            os.environ.pop("OSL_BUILD_DIR", None)
+    return out
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m osl.bench", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--skip-book", action="store_true", help="skip the cold full-book build")
+    parser.add_argument("--skip-chapters", action="store_true", help="skip per-chapter execution")
+    args = parser.parse_args(argv)
+
+    core = data.core_models()
+    print(f"osl benchmark: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
+    if not args.skip_book:
+        print(_line("cold strict build of the whole book", bench_book(), TARGETS["book"]))
+    if not args.skip_chapters:
+        for name, sec in bench_chapters().items():
+            print(_line(f"execute chapter {name}", sec, TARGETS["chapter"]))
+    fit_capability_space(core)  # warm-up (imports, caches)
+    print(_line("one capability fit (impute+PCA+family fits)",
+                _timeit(lambda: fit_capability_space(core), 50), TARGETS["fit"]))
+    print(_line("1,000 bootstrap refits (impute+PCA+fits)",
+                _timeit(lambda: bootstrap_capability_space(core, n_boot=1000, seed=0), 5),
+                TARGETS["bootstrap"]))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
