@@ -90,6 +90,27 @@ def impute_stack(X: np.ndarray, *, tol: float = settings.IMPUTE_TOL,
             "n_iter": n_iter, "converged": ~active}
 
 
+def impute_rows(X: np.ndarray, mean: np.ndarray, std: np.ndarray, center: np.ndarray,
+                component: np.ndarray) -> np.ndarray:
+    """Impute new rows (m, p) with fitted rank-1 models; returns (B, m, p).
+
+    ``mean``/``std``/``center`` are (B, 1, p) or (p,), ``component`` is (B, p) or (p,). Each
+    row's coordinate along the component is the least-squares fit to its observed cells (in
+    standardized units); observed cells are returned unchanged.
+    """
+    mean, std, center = (np.reshape(a, (-1, 1, X.shape[1])) for a in (mean, std, center))
+    v = np.reshape(component, (-1, X.shape[1]))
+    miss = np.isnan(X)
+    Z = (X[None] - mean) / std
+    obs = ~miss[None]
+    Zc = np.where(obs, Z - center, 0.0)
+    vo2 = np.einsum("bp,mp->bm", v ** 2, (~miss).astype(float))
+    t = np.einsum("bmp,bp->bm", Zc, v) / vo2
+    recon = center + t[..., None] * v[:, None, :]
+    Xi = np.clip(recon * std + mean, 0.0, 1.0)
+    return np.where(miss[None], Xi, X[None])
+
+
 def pca_stack(X: np.ndarray, *, standardize: bool = False) -> dict[str, np.ndarray]:
     """PCA of each complete (B, n, p) matrix.
 
@@ -127,7 +148,8 @@ def fit_batch(X: np.ndarray, *, standardize: bool = False, tol: float = settings
     """Impute then PCA each matrix of a (B, n, p) stack: the bootstrap's workhorse."""
     imp = impute_stack(X, tol=tol, max_iter=max_iter)
     pca = pca_stack(imp["X"], standardize=standardize)
-    return {**pca, "X": imp["X"], "n_iter": imp["n_iter"], "converged": imp["converged"]}
+    return {**pca, "X": imp["X"], "n_iter": imp["n_iter"], "converged": imp["converged"],
+            "imputer": {k: imp[k] for k in ("mean", "std", "center", "component")}}
 
 
 # --------------------------------------------------------------------------------------------
@@ -224,18 +246,9 @@ class CapabilityModel:
     # -- applying ---------------------------------------------------------------------------
     def _impute_array(self, X: np.ndarray) -> np.ndarray:
         f = self._check()
-        Z = (X - f["mean"]) / f["std"]
-        miss = np.isnan(Z)
-        if not miss.any():
+        if not np.isnan(X).any():
             return X
-        v, mu = f["component"], f["center"]
-        obs = ~miss
-        Zc = np.where(obs, Z - mu, 0.0)
-        vo = np.where(obs, v, 0.0)
-        t = (Zc @ v) / np.einsum("np,np->n", vo, vo)
-        recon = mu + t[:, None] * v
-        Xi = np.clip(recon * f["std"] + f["mean"], 0.0, 1.0)
-        return np.where(miss, Xi, X)
+        return impute_rows(X, f["mean"], f["std"], f["center"], f["component"])[0]
 
     def impute(self, scores: pd.DataFrame) -> pd.DataFrame:
         """Scores with missing cells filled by the fitted rank-1 model (clipped to [0, 1])."""
