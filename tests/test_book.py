@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from osl import paths
+from osl import paths, settings
 from osl.paper import PAPER
 from osl.report import REPRODUCED, verdict
 
@@ -18,6 +18,8 @@ REQUIRED_KEYS = {
     "01_capability_space": {"n_models", "n_families", "pc1_explained_variance",
                             "pc1_3_explained_variance", "pc1_explained_variance_standardized",
                             "median_within_family_r2", "pooled_r2", "shared_slope_r2"},
+    "02_emergence": {"n_tasks", "share_tasks_pc_beats_flops"} | {
+        f"{t}_test_mse_{p}" for t in settings.EMERGENT_TASKS for p in ("pc1", "pc3", "logflops")},
 }
 
 
@@ -53,7 +55,8 @@ def test_chapter_numbers_match_the_paper(built_book, nb):
 
 @pytest.mark.parametrize("nb", NOTEBOOKS, ids=lambda p: p.stem)
 def test_figures_written_for_citation(built_book, nb):
-    labels = re.findall(r'publish\([^,]+,\s*"([^"]+)"\)', nb.read_text())
+    labels = re.findall(r'"(fig-\d\d-[a-z0-9-]+)"\)\s*$', nb.read_text(), flags=re.M)
+    assert labels
     for label in labels:
         for ext in ("svg", "pdf"):
             f = built_book.build / "figures" / f"{label}.{ext}"

@@ -184,30 +184,39 @@ def coerce_scores(df: pd.DataFrame, columns: Sequence[str], *, table: str = "tab
     """
     require_columns(df, columns, table=table)
     ids = df.index if ids is None else pd.Index(ids)
-    out = {}
-    for col in columns:
+    columns = list(columns)
+    vals = np.empty((len(df), len(columns)))
+    for j, col in enumerate(columns):
         raw = df[col]
+        if pd.api.types.is_numeric_dtype(raw) and not pd.api.types.is_bool_dtype(raw):
+            vals[:, j] = raw.to_numpy(dtype=float, na_value=np.nan)
+            continue
         num = pd.to_numeric(raw, errors="coerce")
-        bad = num.isna() & raw.notna()
+        bad = (num.isna() & raw.notna()).to_numpy()
         if bad.any():
-            examples = [f"{ids[i]}={raw.iloc[i]!r}" for i in np.flatnonzero(bad.to_numpy())[:3]]
+            examples = [f"{ids[i]}={raw.iloc[i]!r}" for i in np.flatnonzero(bad)[:3]]
             raise ScoreError(
                 f"{table}: column {col!r} has non-numeric values ({', '.join(examples)}). "
                 "Scores must be numbers (fractions in [0, 1]); leave missing cells empty.")
-        vals = num.astype(float)
-        if np.isinf(vals.to_numpy()).any():
-            raise ScoreError(f"{table}: column {col!r} contains infinite values.")
-        low = (vals < lower) if lower is not None else pd.Series(False, index=vals.index)
-        high = (vals > upper) if upper is not None else pd.Series(False, index=vals.index)
-        out_of_range = (low | high).to_numpy()
-        if out_of_range.any():
-            examples = [f"{ids[i]}={vals.iloc[i]:g}" for i in np.flatnonzero(out_of_range)[:3]]
-            raise ScoreError(
-                f"{table}: column {col!r} has {int(out_of_range.sum())} value(s) outside "
-                f"[{lower}, {upper}] ({', '.join(examples)}). Scores must be fractions in "
-                "[0, 1] (divide percentages by 100), or state the range explicitly.")
-        out[col] = vals.to_numpy()
-    return pd.DataFrame(out, index=df.index)
+        vals[:, j] = num.to_numpy(dtype=float, na_value=np.nan)
+    if np.isinf(vals).any():
+        col = columns[int(np.flatnonzero(np.isinf(vals).any(axis=0))[0])]
+        raise ScoreError(f"{table}: column {col!r} contains infinite values.")
+    with np.errstate(invalid="ignore"):
+        out_of_range = np.zeros(vals.shape, bool)
+        if lower is not None:
+            out_of_range |= vals < lower
+        if upper is not None:
+            out_of_range |= vals > upper
+    if out_of_range.any():
+        j = int(np.flatnonzero(out_of_range.any(axis=0))[0])
+        rows = np.flatnonzero(out_of_range[:, j])
+        examples = [f"{ids[i]}={vals[i, j]:g}" for i in rows[:3]]
+        raise ScoreError(
+            f"{table}: column {columns[j]!r} has {rows.size} value(s) outside "
+            f"[{lower}, {upper}] ({', '.join(examples)}). Scores must be fractions in "
+            "[0, 1] (divide percentages by 100), or state the range explicitly.")
+    return pd.DataFrame(vals, index=df.index, columns=columns)
 
 
 # --------------------------------------------------------------------------------------------
@@ -274,6 +283,25 @@ def load_instruct_models(path: str | os.PathLike | None = None) -> pd.DataFrame:
     raw = pd.read_csv(path) if path is not None else read_csv(name)
     return tidy_model_table(raw, settings.INSTRUCT_BENCHMARKS, table=str(path or name),
                             extra_scores=("Arena-Elo", "MTBench"))
+
+
+def load_emergent(models: pd.DataFrame | None = None, *, core_only: bool = True) -> pd.DataFrame:
+    """Base models (core set by default) joined with the BIG-Bench emergent tasks.
+
+    BLEU is divided by 100 so every task is a fraction in [0, 1]; task names are the upstream
+    column names (see ``settings.EMERGENT_TASKS``).
+    """
+    name = "base_llm_emergent_capability_eval.csv"
+    tasks = list(settings.EMERGENT_TASKS)
+    ranges = {t: (0.0, 100.0 if t.endswith("_bleu") else 1.0) for t in tasks}
+    scores = load_scores(name, tasks, ranges=ranges)
+    for t in tasks:
+        if t.endswith("_bleu"):
+            scores[t] = scores[t] / 100.0
+    models = load_base_models() if models is None else models
+    if core_only:
+        models = models[models["is_core"]]
+    return models.join(scores, how="inner")
 
 
 def load_scores(name: str, columns: Sequence[str] | None = None, *,

@@ -42,12 +42,15 @@ def publish(fig: plt.Figure, label: str) -> Path:
         raise OSLError(f"Figure label {label!r} must look like 'fig-01-what-it-shows'.")
     out = paths.figures_dir()
     out.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out / f"{label}.svg", bbox_inches="tight", metadata={"Date": None})
-    fig.savefig(out / f"{label}.pdf", bbox_inches="tight", metadata={"CreationDate": None})
+    # Lay out once; `bbox_inches="tight"` would redraw the figure for every format.
+    if fig.get_layout_engine() is None:
+        fig.tight_layout()
+    fig.savefig(out / f"{label}.svg", metadata={"Date": None})
+    fig.savefig(out / f"{label}.pdf", metadata={"CreationDate": None})
     # Glue a PNG rendered here rather than the figure object, so the page shows the figure
     # whatever matplotlib backend the kernel runs (with Agg, a glued figure is only text).
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", bbox_inches="tight")
+    fig.savefig(buf, format="png")
     glue(label, Image(data=buf.getvalue(), format="png"), display=False)
     plt.close(fig)
     return out / f"{label}.svg"

@@ -71,7 +71,7 @@ def link(params: np.ndarray, X: np.ndarray) -> np.ndarray:
 def _residual_jacobian(theta, X, y, floor: bool):
     c, w = theta[..., :1], theta[..., 1:-1]
     b = theta[..., -1:]
-    s = expit(c + np.einsum("...nk,...k->...n", X, w))
+    s = expit(c + (X @ w[..., None])[..., 0])
     r = (1 - b) * s + b - y
     ds = (1 - b) * s * (1 - s)
     cols = [ds[..., None], ds[..., None] * X]
@@ -94,7 +94,7 @@ def _loss(r, spec: LinkSpec):
 
 
 def fit_link_batch(X: np.ndarray, y: np.ndarray, spec: LinkSpec, init: np.ndarray,
-                   max_iter: int = 200, tol: float = 1e-10) -> tuple[np.ndarray, np.ndarray]:
+                   max_iter: int = 200, tol: float = 1e-8) -> tuple[np.ndarray, np.ndarray]:
     """Levenberg-Marquardt fits of the link for a stack of problems at once.
 
     ``X`` (B, n, k), ``y`` (B, n), ``init`` (B, k + 2) or (k + 2,). The floor is kept inside its
@@ -118,8 +118,9 @@ def fit_link_batch(X: np.ndarray, y: np.ndarray, spec: LinkSpec, init: np.ndarra
         th, Xa, ya = theta[idx], X[idx], y[idx]
         r, J = _residual_jacobian(th, Xa, ya, spec.floor)
         W = _huber_weights(r, spec.huber_delta) if spec.loss == "huber" else np.ones_like(r)
-        g = np.einsum("bnp,bn->bp", J, W * r)
-        H = np.einsum("bnp,bnq->bpq", J, W[..., None] * J)
+        Jt = np.swapaxes(J, 1, 2)
+        g = (Jt @ (W * r)[..., None])[..., 0]
+        H = Jt @ (W[..., None] * J)
         if spec.floor:
             # Active set: a floor at its bound whose gradient points outward stays put, and
             # the step is solved for the free parameters only.
@@ -160,14 +161,30 @@ def _logit_init(X: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 
 def fit_link(X: np.ndarray, y: np.ndarray, spec: LinkSpec = LinkSpec()) -> np.ndarray:
-    """Fit the link to one data set with scipy's trust-region least squares.
+    """Fit the link to one data set; returns ``[c, w..., b]``.
 
-    Two starts are tried: the paper's (c = 0, w = 0.03, b = 0) and a logit-linear fit; the one
-    with the lower loss wins. Returns ``[c, w..., b]``.
+    Two starts run side by side through the Levenberg-Marquardt solver: the paper's
+    (c = 0, w = 0.03, b = 0) and a logit-linear fit; the one with the lower loss wins. The tests
+    check the result against scipy's ``least_squares`` and ``curve_fit``.
     """
     n, k = X.shape
+    starts = np.stack([np.concatenate([[0.0], np.full(k, 0.03), [0.0]]), _logit_init(X, y)])
+    if spec.floor:
+        starts[:, -1] = np.clip(starts[:, -1], 0.0, spec.max_floor)
+    else:
+        starts[:, -1] = 0.0
+    Xb = np.broadcast_to(X, (2, n, k))
+    yb = np.broadcast_to(y, (2, n))
+    theta, _ = fit_link_batch(Xb, yb, spec, starts, max_iter=1000, tol=1e-12)
+    losses = _loss(link(theta, Xb) - yb, spec)
+    losses[~np.all(np.isfinite(theta), axis=1)] = np.inf
+    return theta[int(np.argmin(losses))]
+
+
+def fit_link_scipy(X: np.ndarray, y: np.ndarray, spec: LinkSpec = LinkSpec()) -> np.ndarray:
+    """The same fit with scipy's trust-region least squares (reference for the tests)."""
+    n, k = X.shape
     P = k + 2 if spec.floor else k + 1
-    loss = "huber" if spec.loss == "huber" else "linear"
 
     def fun(p):
         full = np.concatenate([p, [0.0]]) if not spec.floor else p
@@ -180,12 +197,11 @@ def fit_link(X: np.ndarray, y: np.ndarray, spec: LinkSpec = LinkSpec()) -> np.nd
     best = None
     for start in (np.concatenate([[0.0], np.full(k, 0.03), [0.0]]), _logit_init(X, y)):
         x0 = np.clip(start[:P], lo + 1e-12 * np.isfinite(lo), hi - 1e-12 * np.isfinite(hi))
-        res = least_squares(fun, x0, bounds=(lo, hi), loss=loss, f_scale=spec.huber_delta,
-                            x_scale="jac", max_nfev=2000)
+        res = least_squares(fun, x0, bounds=(lo, hi), loss="huber" if spec.loss == "huber" else "linear",
+                            f_scale=spec.huber_delta, x_scale="jac", max_nfev=2000)
         if best is None or res.cost < best.cost:
             best = res
-    theta = best.x if spec.floor else np.concatenate([best.x, [0.0]])
-    return theta
+    return best.x if spec.floor else np.concatenate([best.x, [0.0]])
 
 
 # --------------------------------------------------------------------------------------------
@@ -469,7 +485,9 @@ class ScalingPredictor:
             else:
                 X = st["X"][ib]
             params, conv = fit_link_batch(X, yb, self.link, st["params"])
-            r = link(params, X) - yb
+            # In-sample residuals understate the noise: inflate by sqrt(n / (n - parameters)).
+            n_par = params.shape[1] - (0 if self.link.floor else 1)
+            r = (link(params, X) - yb) * np.sqrt(n / max(n - n_par, 1))
             good = conv & np.all(np.isfinite(params), axis=1)
             draws.append(params)
             ok_all.append(good)
@@ -546,7 +564,9 @@ class PredictionBootstrap:
             "band_lower": np.quantile(D, lo, axis=0), "band_upper": np.quantile(D, hi, axis=0),
             "lower": np.quantile(pred, lo, axis=0), "upper": np.quantile(pred, hi, axis=0),
         }, index=models.index)
-        return out.apply(p._from_unit)
+        out = out.apply(p._from_unit)
+        lo_t, hi_t = p.target_range  # scores cannot leave their own range
+        return out.assign(lower=out["lower"].clip(lo_t, hi_t), upper=out["upper"].clip(lo_t, hi_t))
 
     def crossing(self, threshold: float | None = None, level: float = 0.8) -> dict[str, float]:
         """Point and ``level`` interval of the equivalent log10 FLOPs where the curve crosses."""
@@ -629,3 +649,94 @@ def evaluate(models: pd.DataFrame, target, split: Split, *, n_boot: int = 0, see
     out["predictor"] = pred
     out["n_train"] = pred.n_train_
     return out
+
+
+def compare_predictors(models: pd.DataFrame, target, split: Split,
+                       configs: dict[str, dict]) -> pd.DataFrame:
+    """Held-out MSE/MAE of several predictor configurations on one split (one row each)."""
+    rows = {}
+    for name, kw in configs.items():
+        out = evaluate(models, target, split, **kw)
+        rows[name] = {"mse": out["mse"], "mae": out["mae"], "n_train": out["n_train"],
+                      "n_test": out["n"]}
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def choose_n_pcs(models: pd.DataFrame, target, train, ks: Sequence[int] = (1, 2, 3), *,
+                 inner_quantile: float = 0.6, **kwargs) -> tuple[int, pd.Series]:
+    """Pick the number of PCs on the training models only, by an inner extrapolation test.
+
+    The training models are split again at the ``inner_quantile`` of their FLOPs: each ``k`` is
+    fitted below and scored above. Returns the best ``k`` and the inner MSE of every ``k``.
+    """
+    train = np.asarray(train, bool)
+    lf = models["log10_flops"].to_numpy(dtype=float)
+    inner_cut = np.nanquantile(lf[train], inner_quantile)
+    inner_train = train & (lf <= inner_cut)
+    inner_test = train & (lf > inner_cut)
+    scores = {}
+    for k in ks:
+        try:
+            pred = ScalingPredictor(n_pcs=k, **kwargs).fit(models, target, inner_train)
+            y = pred._check()["y_all"][inner_test]
+            scores[k] = metrics(y, pred.predict(models[inner_test]))["mse"]
+        except FitError:
+            scores[k] = np.inf
+    mse = pd.Series(scores, name="inner_mse")
+    return int(mse.idxmin()), mse
+
+
+def backtest(models: pd.DataFrame, target, cutoffs: Sequence[float], *, n_boot: int = 200,
+             seed: int = 0, threshold: float | None = None, level: float = 0.8,
+             **kwargs) -> pd.DataFrame:
+    """Refit at each FLOPs cutoff; report the predicted crossing compute and held-out error.
+
+    A final row ``all`` fits every model: the crossing to compare the earlier ones against.
+    """
+    rows = []
+    for cut in list(cutoffs) + [np.inf]:
+        flops = models["flops_1e21"].to_numpy(dtype=float)
+        train = np.isfinite(flops) & (flops <= cut)
+        try:
+            pred = ScalingPredictor(**kwargs).fit(models, target, train)
+        except FitError:
+            continue
+        boot = pred.bootstrap(n_boot, seed)
+        cr = boot.crossing(threshold, level)
+        row = {"cutoff_1e21": cut, "n_train": pred.n_train_, "crossing": cr["point"],
+               "lower": cr["lower"], "upper": cr["upper"]}
+        test = np.isfinite(flops) & ~train
+        if np.isfinite(cut) and test.any():
+            y = pred._check()["y_all"][test]
+            if y.notna().any():
+                row["test_mse"] = metrics(y, pred.predict(models[test]))["mse"]
+        rows.append(row)
+    out = pd.DataFrame(rows)
+    out["label"] = [f"{c:g}" if np.isfinite(c) else "all" for c in out["cutoff_1e21"]]
+    return out
+
+
+#: The two readings of the paper's emergent-task set-up (see PAPER_SETTINGS in the datasheet).
+EMERGENT_VARIANTS = {
+    "paper": "floored sigmoid, least squares, cutoff 84e21 for every task",
+    "authors": "known-FLOPs families, target min-max normalised to (chance, 1), plain sigmoid, "
+               "Huber loss (delta 1), cutoff 84e21 (22e21 for arithmetic)",
+}
+
+
+def emergent_setup(task: str, variant: str = "paper") -> tuple[float, dict]:
+    """(cutoff in 1e21 FLOPs, ScalingPredictor keyword arguments) of an emergent task.
+
+    Both variants leave GSM8K out of the benchmark set for the four arithmetic tasks.
+    """
+    if task not in settings.EMERGENT_TASKS:
+        raise FitError(f"Unknown emergent task {task!r}; known: {list(settings.EMERGENT_TASKS)}.")
+    if variant not in EMERGENT_VARIANTS:
+        raise FitError(f"variant must be one of {list(EMERGENT_VARIANTS)}, got {variant!r}.")
+    _, chance, arithmetic = settings.EMERGENT_TASKS[task]
+    bench = tuple(b for b in settings.BASE_BENCHMARKS if not (arithmetic and b == "GSM8K"))
+    if variant == "paper":
+        return settings.DEFAULT_CUTOFF_1E21, {"benchmarks": bench}
+    cutoff = settings.ARITHMETIC_CUTOFF_1E21 if arithmetic else settings.DEFAULT_CUTOFF_1E21
+    return cutoff, {"benchmarks": bench, "link": LinkSpec(floor=False, loss="huber"),
+                    "chance": chance or None}

@@ -79,3 +79,19 @@ BBH_CHANCE: dict[str, float] = {
     "tracking_shuffled_objects_seven_objects": 1 / 7,
     "tracking_shuffled_objects_three_objects": 1 / 3, "web_of_lies": 1 / 2, "word_sorting": 0.0,
 }
+
+#: BIG-Bench "emergent" tasks of the paper (Sec. 4.1): column -> (label, chance level, arithmetic?).
+#: The BLEU column is divided by 100 on load so that every target lies in [0, 1].
+EMERGENT_TASKS: dict[str, tuple[str, float, bool]] = {
+    "word_unscrambling_2_exact_match": ("Word unscrambling", 0.0, False),
+    "parsinlu_qa_2_acc": ("Persian QA", 0.25, False),
+    "ipa_transliterate_2_exact_match": ("IPA transliteration (exact match)", 0.0, False),
+    "ipa_transliterate_2_bleu": ("IPA transliteration (BLEU / 100)", 0.0, False),
+    "arithmetic_2da_2_acc": ("2-digit addition", 0.0, True),
+    "arithmetic_2dm_2_acc": ("2-digit multiplication", 0.0, True),
+    "arithmetic_3da_2_acc": ("3-digit addition", 0.0, True),
+    "arithmetic_3ds_2_acc": ("3-digit subtraction", 0.0, True),
+}
+
+#: Cutoff of the authors' analysis notebooks for the arithmetic tasks (1e21 FLOPs).
+ARITHMETIC_CUTOFF_1E21 = 22.0

@@ -1,0 +1,187 @@
+"""The prediction pipeline: parameter recovery, batched vs scipy fits, intervals, crossings,
+errors, and agreement with an independent implementation of the paper's method."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.special import expit
+
+from osl import settings
+from osl.errors import FitError, NotFittedError, ScoreError
+from osl.predict import (LinkSpec, ScalingPredictor, cutoff_split, evaluate, family_splits,
+                         fit_link, fit_link_batch, fit_link_scipy, heldout_split, link, metrics)
+
+from conftest import lowrank_scores
+
+
+def sigmoid_data(n=60, params=(-1.0, 3.0, -2.0, 0.1), noise=0.02, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, len(params) - 2))
+    y = link(np.asarray(params), X) + noise * rng.normal(size=n)
+    return X, y
+
+
+def flops_models(n=200, c=-46.0, w=2.0, floor=0.05, noise=0.03, seed=0):
+    """Models whose target is a floored sigmoid of log10 FLOPs (crossing at -c/w = 23)."""
+    rng = np.random.default_rng(seed)
+    lf = rng.uniform(21, 25, n)
+    y = link(np.array([c, w, floor]), lf[:, None]) + noise * rng.normal(size=n)
+    return pd.DataFrame({"family": "F", "flops_1e21": 10 ** (lf - 21), "log10_flops": lf,
+                         "params_b": 1.0, "target": np.clip(y, 0, 1)},
+                        index=[f"m{i}" for i in range(n)])
+
+
+def test_link_fit_recovers_known_parameters():
+    X, y = sigmoid_data(n=400, noise=0.01)
+    p = fit_link(X, y)
+    np.testing.assert_allclose(p, [-1.0, 3.0, -2.0, 0.1], atol=0.15)
+    np.testing.assert_allclose(p, fit_link_scipy(X, y), atol=1e-4)
+
+
+def test_plain_sigmoid_has_no_floor():
+    X, y = sigmoid_data(params=(0.5, 2.0, 0.0))
+    p = fit_link(X, y, LinkSpec(floor=False))
+    assert p[-1] == 0.0 and p[1] == pytest.approx(2.0, abs=0.3)
+
+
+def test_floor_stays_in_its_box():
+    X, y = sigmoid_data(params=(0.0, 2.0, 0.45), noise=0.005)  # true floor above the bound
+    p = fit_link(X, y)
+    assert 0.0 <= p[-1] <= settings.MAX_FLOOR + 1e-12
+    assert p[-1] == pytest.approx(settings.MAX_FLOOR, abs=1e-6)
+
+
+@pytest.mark.parametrize("spec", [LinkSpec(), LinkSpec(floor=False), LinkSpec(loss="huber", huber_delta=0.05)])
+def test_batched_fit_agrees_with_scipy(spec):
+    problems = [sigmoid_data(n=40, seed=s, params=(-0.5, 2.5, 1.0, 0.05 * s)) for s in range(5)]
+    X = np.stack([p[0] for p in problems])
+    y = np.stack([p[1] for p in problems])
+    ref = np.stack([fit_link_scipy(X[i], y[i], spec) for i in range(5)])
+    got, ok = fit_link_batch(X, y, spec, ref.mean(axis=0))
+    assert ok.all()
+    from osl.predict import _loss
+    for i in range(5):
+        l_ref = _loss(link(ref[i], X[i]) - y[i], spec)
+        l_got = _loss(link(got[i], X[i]) - y[i], spec)
+        assert l_got <= l_ref * (1 + 1e-6) + 1e-12
+    np.testing.assert_allclose(got, ref, atol=2e-3)
+
+
+def test_huber_resists_outliers():
+    X, y = sigmoid_data(n=120, params=(0.0, 3.0, 0.0), noise=0.01, seed=3)
+    y = y.copy()
+    y[:8] = 1.0 - y[:8]  # gross errors
+    sq = fit_link(X, y, LinkSpec(floor=False))
+    hub = fit_link(X, y, LinkSpec(floor=False, loss="huber", huber_delta=0.05))
+    assert abs(hub[1] - 3.0) < abs(sq[1] - 3.0)
+
+
+def test_bootstrap_intervals_have_nominal_coverage_when_the_model_is_right():
+    """80% predictive intervals cover 70-90% of held-out points (random split, right model)."""
+    coverage = []
+    for seed in range(3):
+        models = flops_models(seed=seed)
+        rng = np.random.default_rng(100 + seed)
+        split = heldout_split(models, list(rng.choice(models.index, 100, replace=False)))
+        out = evaluate(models, "target", split, n_boot=400, seed=seed, level=0.8,
+                       predictor="log_flops")
+        coverage.append(out["coverage"])
+    assert 0.70 <= np.mean(coverage) <= 0.90, coverage
+
+
+def test_pc_pipeline_coverage_on_synthetic_benchmarks():
+    load = np.abs(np.random.default_rng(1).normal(size=(1, 8))) + 0.3
+    load /= np.linalg.norm(load)
+    full, obs, _ = lowrank_scores(240, load, noise=0.004, seed=2, missing=0.1)
+    latent = (full.to_numpy() - 0.5) @ load[0] / 0.12
+    y = link(np.array([0.0, 2.0, 0.1]), latent[:, None]) + 0.03 * np.random.default_rng(3).normal(size=240)
+    models = obs.assign(family="F", log10_flops=np.nan, flops_1e21=np.nan, target=np.clip(y, 0, 1))
+    split = heldout_split(models, list(models.index[::2]))
+    out = evaluate(models, "target", split, n_boot=300, seed=4, n_pcs=1)
+    assert 0.70 <= out["coverage"] <= 0.92
+    assert out["mse"] < 2 * 0.03 ** 2
+
+
+def test_crossing_recovers_a_known_crossing():
+    models = flops_models(noise=0.02, seed=5)
+    pred = ScalingPredictor(predictor="log_flops").fit(models, "target")
+    assert pred.crossing() == pytest.approx(23.0, abs=0.05)
+    cr = pred.bootstrap(300, seed=6).crossing(level=0.9)
+    assert cr["lower"] < 23.0 < cr["upper"]
+    # A threshold on the target's scale: y = 0.8 is reached where sigmoid = (0.8 - b) / (1 - b).
+    b = pred.params_["b"]
+    x = 23.0 + np.log((0.8 - b) / (1 - 0.8)) / 2.0
+    assert pred.crossing(0.8) == pytest.approx(x, abs=0.1)
+
+
+def test_pc_crossing_sits_where_the_curve_is_halfway(core):
+    from osl import data
+    e = data.load_scores("base_llm_emergent_capability_eval.csv")
+    models = core.join(e, how="inner")
+    pred = ScalingPredictor(n_pcs=2).fit(models, "word_unscrambling_2_exact_match",
+                                         cutoff_split(models).train)
+    x = pred.crossing()
+    b = pred.params_["b"]
+    assert pred.curve(np.array([x]))[0] == pytest.approx(b + (1 - b) / 2, abs=1e-9)
+    # and the curve is the model's own prediction along the axis
+    m = models[models["family"] == "Llama-2"]
+    np.testing.assert_allclose(pred.curve(pred.equivalent_log_flops(m)), pred.predict(m), atol=1e-9)
+
+
+def test_target_scale_and_chance_normalisation():
+    models = flops_models(seed=7)
+    models["bleu"] = models["target"] * 100
+    a = ScalingPredictor(predictor="log_flops").fit(models, "target")
+    b = ScalingPredictor(predictor="log_flops", target_range=(0, 100)).fit(models, "bleu")
+    np.testing.assert_allclose(b.predict(models), 100 * a.predict(models), rtol=1e-6)
+    models["acc4"] = 0.25 + 0.75 * models["target"]
+    c = ScalingPredictor(predictor="log_flops", chance=0.25).fit(models, "acc4")
+    np.testing.assert_allclose(c.predict(models), 0.25 + 0.75 * a.predict(models), atol=1e-6)
+
+
+def test_splits(core):
+    s = cutoff_split(core)
+    assert not (s.train & s.test).any()
+    assert core.loc[s.train, "flops_1e21"].max() <= 84 < core.loc[s.test, "flops_1e21"].min()
+    unknown = ~np.isfinite(core["flops_1e21"].to_numpy())
+    assert not (s.train | s.test)[unknown].any()
+    assert cutoff_split(core, unknown="test").test[unknown].all()
+    fams = dict(family_splits(core, min_models=3))
+    assert core.loc[fams["Pythia"].test, "family"].eq("Pythia").all()
+    with pytest.raises(FitError, match="held-out side is empty"):
+        cutoff_split(core, 1e9)
+    with pytest.raises(FitError, match="training side is empty"):
+        cutoff_split(core, 1e-9)
+    with pytest.raises(FitError, match="not in the table"):
+        heldout_split(core, ["no/such-model"])
+
+
+def test_metrics():
+    m = metrics([0.1, 0.5, np.nan], [0.2, 0.4, 0.3], [0.0, 0.45, 0], [0.3, 0.6, 1])
+    assert m["mse"] == pytest.approx(0.01) and m["mae"] == pytest.approx(0.1)
+    assert m["n"] == 2 and m["coverage"] == 1.0
+    with pytest.raises(FitError):
+        metrics([np.nan], [1.0])
+
+
+def test_bad_inputs_get_clear_errors():
+    models = flops_models(n=30)
+    with pytest.raises(FitError, match="at least 5 are needed"):
+        ScalingPredictor(predictor="log_flops").fit(models.iloc[:4], "target")
+    models["const"] = 0.3
+    with pytest.raises(FitError, match="constant"):
+        ScalingPredictor(predictor="log_flops").fit(models, "const")
+    models["pct"] = models["target"] * 100
+    with pytest.raises(ScoreError, match="outside"):
+        ScalingPredictor(predictor="log_flops").fit(models, "pct")
+    with pytest.raises(FitError, match="predictor must be"):
+        ScalingPredictor(predictor="params")
+    with pytest.raises(FitError, match="chance"):
+        ScalingPredictor(chance=2.0)
+    with pytest.raises(NotFittedError):
+        ScalingPredictor().predict(models)
+    with pytest.raises(FitError, match="loss"):
+        LinkSpec(loss="l1")
+    with pytest.raises(FitError, match="train mask"):
+        ScalingPredictor(predictor="log_flops").fit(models, "target", train=[True, False])
