@@ -20,6 +20,8 @@ REQUIRED_KEYS = {
                             "median_within_family_r2", "pooled_r2", "shared_slope_r2"},
     "02_emergence": {"n_tasks", "share_tasks_pc_beats_flops"} | {
         f"{t}_test_mse_{p}" for t in settings.EMERGENT_TASKS for p in ("pc1", "pc3", "logflops")},
+    "03_agents": {"agentbench_test_mse_pc3", "agentbench_gpt4_predicted", "agentbench_gpt4_actual",
+                  "agentboard_test_mse_pc2", "instruct_pc1_explained_variance"},
 }
 
 

@@ -164,3 +164,13 @@ def test_load_scores_ranges():
     assert agents["ABench-OA"].max() <= 10
     with pytest.raises(ScoreError):
         data.load_scores(NAME, ["ABench-Code_OS"], ranges={"ABench-Code_OS": (0, 1)})
+
+
+def test_agent_and_emergent_loaders_scale_every_target_to_unit_range():
+    agents = data.load_agents()
+    for tidy in settings.AGENT_TARGETS:
+        assert 0 <= agents[tidy].min() and agents[tidy].max() <= 1
+    assert agents.loc["gpt-4-0613", "agentbench"] == pytest.approx(0.401)
+    em = data.load_emergent()
+    assert em["ipa_transliterate_2_bleu"].max() <= 1
+    assert em["is_core"].all() and len(em) == 65

@@ -14,7 +14,7 @@ from sklearn.decomposition import PCA
 from sklearn.preprocessing import StandardScaler
 
 from osl import data, settings
-from osl.predict import cutoff_split, evaluate
+from osl.predict import cutoff_split, evaluate, top_split
 
 TASKS = list(settings.EMERGENT_TASKS)
 
@@ -53,8 +53,8 @@ def floored_sigmoid(X, c, *rest):
     return (1 - b) / (1 + np.exp(-(c + X @ w))) + b
 
 
-def reference_test_mse(models, task, split, k):
-    bench = list(settings.BASE_BENCHMARKS)
+def reference_test_mse(models, task, split, k, bench=settings.BASE_BENCHMARKS):
+    bench = list(bench)
     tr = models[split.train & models[task].notna().to_numpy()]
     te = models[split.test & models[task].notna().to_numpy()]
     scaler, imp_pca, Xtr = reference_impute_fit(tr[bench].to_numpy(float))
@@ -108,4 +108,15 @@ def test_logflops_baseline_matches_reference(emergent, task):
     split = cutoff_split(emergent)
     ours = evaluate(emergent, task, split, predictor="log_flops")["mse"]
     ref = reference_logflops_mse(emergent, task, split)
+    assert ours == pytest.approx(ref, rel=0.05, abs=1e-4)
+
+
+@pytest.mark.parametrize("target,k", [("agentbench", 1), ("agentbench", 3),
+                                      ("agentboard_sr", 1), ("agentboard_sr", 2)])
+def test_agent_heldout_mse_matches_reference_implementation(target, k):
+    agents = data.load_agents()
+    split = top_split(agents, target)
+    ours = evaluate(agents, target, split, n_pcs=k, benchmarks=settings.INSTRUCT_BENCHMARKS,
+                    reference=settings.INSTRUCT_REFERENCE_FAMILY)["mse"]
+    ref = reference_test_mse(agents, target, split, k, bench=settings.INSTRUCT_BENCHMARKS)
     assert ours == pytest.approx(ref, rel=0.05, abs=1e-4)

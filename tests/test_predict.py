@@ -10,7 +10,8 @@ from scipy.special import expit
 from osl import settings
 from osl.errors import FitError, NotFittedError, ScoreError
 from osl.predict import (LinkSpec, ScalingPredictor, cutoff_split, evaluate, family_splits,
-                         fit_link, fit_link_batch, fit_link_scipy, heldout_split, link, metrics)
+                         fit_link, fit_link_batch, fit_link_scipy, heldout_split,
+                         leave_one_out, link, metrics, top_split)
 
 from conftest import lowrank_scores
 
@@ -185,3 +186,37 @@ def test_bad_inputs_get_clear_errors():
         LinkSpec(loss="l1")
     with pytest.raises(FitError, match="train mask"):
         ScalingPredictor(predictor="log_flops").fit(models, "target", train=[True, False])
+
+
+def test_top_split_holds_out_the_strongest():
+    models = flops_models(n=30)
+    split = top_split(models, "target", 0.1)
+    held = models.index[split.test]
+    assert len(held) == 3
+    assert models.loc[held, "target"].min() >= models.loc[split.train, "target"].max()
+    one = top_split(models.iloc[:5], "target", 0.1)  # int(0.5) = 0 -> at least one
+    assert one.test.sum() == 1
+    with pytest.raises(FitError, match="cannot hold out"):
+        top_split(models.iloc[:1], "target", 0.1)
+
+
+def test_leave_one_out_predicts_each_model_without_it():
+    models = flops_models(n=60, seed=9)
+    names = list(models["target"].nlargest(3).index)
+    out = leave_one_out(models, "target", names, n_boot=100, seed=1, predictor="log_flops")
+    assert list(out.index) == names
+    assert (out["n_train"] == 59).all()
+    np.testing.assert_allclose(out["actual"], models.loc[names, "target"])
+    assert (out["error"].abs() < 0.15).all()
+    assert out["covered"].dtype == bool
+
+
+def test_column_predictor():
+    models = flops_models(n=80, seed=10)
+    models["elo"] = (models["log10_flops"] - 21) / 4
+    a = ScalingPredictor(predictor="columns", columns=("elo",)).fit(models, "target")
+    b = ScalingPredictor(predictor="log_flops").fit(models, "target")
+    np.testing.assert_allclose(a.predict(models), b.predict(models), atol=1e-5)
+    assert list(a.params_.index) == ["c", "w_elo", "b"]
+    with pytest.raises(FitError, match="columns"):
+        ScalingPredictor(predictor="columns")

@@ -304,6 +304,26 @@ def load_emergent(models: pd.DataFrame | None = None, *, core_only: bool = True)
     return models.join(scores, how="inner")
 
 
+def load_agents(models: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Instruction-tuned models joined with AgentBench and AgentBoard, every score in [0, 1].
+
+    Adds the targets of ``settings.AGENT_TARGETS`` (overall AgentBench score / 10, AgentBoard
+    average success and progress rates / 100) and keeps each environment's column divided by
+    100 under its upstream name.
+    """
+    name = "instruct_llm_agent_eval.csv"
+    raw = load_scores(name)
+    ranges = {c: (0.0, 10.0 if c == "ABench-OA" else 100.0) for c in raw.columns}
+    agents = load_scores(name, list(raw.columns), ranges=ranges)
+    out = (load_instruct_models() if models is None else models).join(agents, how="left")
+    for tidy, (col, div, _) in settings.AGENT_TARGETS.items():
+        out[tidy] = out[col] / div
+    for col in agents.columns:
+        if col != "ABench-OA":
+            out[col] = out[col] / 100.0
+    return out
+
+
 def load_scores(name: str, columns: Sequence[str] | None = None, *,
                 ranges: dict[str, tuple[float | None, float | None]] | None = None,
                 path: str | os.PathLike | None = None) -> pd.DataFrame:

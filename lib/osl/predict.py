@@ -32,7 +32,7 @@ from .compute import EquivalentCompute
 from .data import coerce_scores, require_columns
 from .errors import FitError, NotFittedError, ScoreError
 
-PREDICTORS = ("pc", "log_flops", "log_size")
+PREDICTORS = ("pc", "log_flops", "log_size", "columns")
 
 
 # --------------------------------------------------------------------------------------------
@@ -237,6 +237,22 @@ def cutoff_split(models: pd.DataFrame, cutoff_1e21: float = settings.DEFAULT_CUT
     return Split(train, np.asarray(test, bool), f"FLOPs cutoff {cutoff_1e21:g}e21")
 
 
+def top_split(models: pd.DataFrame, target: str, share: float = 0.1, *,
+              minimum: int = 1) -> Split:
+    """Hold out the strongest models by ``target``: the top ``int(share * n)`` (at least
+    ``minimum``) of the ``n`` models that have a value, as the paper's agent analysis does."""
+    require_columns(models, [target], table="models")
+    y = pd.to_numeric(models[target], errors="coerce")
+    n = int(y.notna().sum())
+    k = max(int(share * n), minimum)
+    if n - k < 1:
+        raise FitError(f"{target}: {n} model(s) with a value; cannot hold out {k}.")
+    top = y.nlargest(k).index
+    test = models.index.isin(top)
+    train = y.notna().to_numpy() & ~test
+    return Split(train, test, f"top {k} of {n} by {target} held out")
+
+
 def heldout_split(models: pd.DataFrame, heldout: Sequence[str]) -> Split:
     """Hold out the named models; train on all others."""
     missing = [m for m in heldout if m not in models.index]
@@ -271,6 +287,7 @@ class ScalingPredictor:
 
     predictor: str = "pc"
     n_pcs: int = 3
+    columns: tuple[str, ...] = ()
     benchmarks: Sequence[str] = settings.BASE_BENCHMARKS
     standardize: bool = False
     link: LinkSpec = field(default_factory=LinkSpec)
@@ -282,6 +299,9 @@ class ScalingPredictor:
     def __post_init__(self):
         if self.predictor not in PREDICTORS:
             raise FitError(f"predictor must be one of {PREDICTORS}, got {self.predictor!r}.")
+        if (self.predictor == "columns") != bool(self.columns):
+            raise FitError("Name the predictor columns with predictor='columns', "
+                           "columns=('Arena-Elo',) (and only then).")
         lo, hi = self.target_range
         if not hi > lo:
             raise FitError(f"target_range must be (low, high) with high > low, got {self.target_range}.")
@@ -316,6 +336,9 @@ class ScalingPredictor:
         if self.predictor == "log_flops":
             require_columns(models, ["log10_flops"], table="models")
             return models[["log10_flops"]].to_numpy(dtype=float)
+        if self.predictor == "columns":
+            return coerce_scores(models, list(self.columns), table="predictor columns",
+                                 lower=None, upper=None).to_numpy()
         if self.predictor == "log_size":
             require_columns(models, ["params_b"], table="models")
             with np.errstate(divide="ignore", invalid="ignore"):
@@ -331,7 +354,9 @@ class ScalingPredictor:
 
     @property
     def n_features(self) -> int:
-        return self.n_pcs if self.predictor == "pc" else 1
+        if self.predictor == "pc":
+            return self.n_pcs
+        return len(self.columns) if self.predictor == "columns" else 1
 
     # -- fitting -----------------------------------------------------------------------------
     def fit(self, models: pd.DataFrame, target, train=None) -> "ScalingPredictor":
@@ -348,7 +373,7 @@ class ScalingPredictor:
             if not 1 <= self.n_pcs <= len(self.benchmarks):
                 raise FitError(f"n_pcs must be between 1 and {len(self.benchmarks)}.")
         else:
-            rows &= np.isfinite(self._raw_features(models)[:, 0])
+            rows &= np.isfinite(self._raw_features(models)).all(axis=1)
         n_params = self.n_features + (2 if self.link.floor else 1)
         need = max(n_params + 2, 4)
         if rows.sum() < need:
@@ -392,8 +417,13 @@ class ScalingPredictor:
     @property
     def params_(self) -> pd.Series:
         p = self._check()["params"]
-        names = (["c"] + [f"w_PC-{i + 1}" for i in range(self.n_pcs)] if self.predictor == "pc"
-                 else ["c", f"w_{self.predictor}"]) + ["b"]
+        if self.predictor == "pc":
+            w = [f"w_PC-{i + 1}" for i in range(self.n_pcs)]
+        elif self.predictor == "columns":
+            w = [f"w_{c}" for c in self.columns]
+        else:
+            w = [f"w_{self.predictor}"]
+        names = ["c"] + w + ["b"]
         return pd.Series(p, index=names)
 
     @property
@@ -648,6 +678,27 @@ def evaluate(models: pd.DataFrame, target, split: Split, *, n_boot: int = 0, see
         out["predictions"] = pd.DataFrame({"mean": p, "actual": actual})
     out["predictor"] = pred
     out["n_train"] = pred.n_train_
+    return out
+
+
+def leave_one_out(models: pd.DataFrame, target, held: Sequence[str], *, n_boot: int = 300,
+                  seed: int = 0, level: float = 0.8, **kwargs) -> pd.DataFrame:
+    """Hold out each named model alone, fit on every other model with a value, predict it.
+
+    Returns one row per model: actual, prediction, ``level`` predictive interval, whether the
+    interval covers the actual score, and the number of training models.
+    """
+    rows = {}
+    for name in held:
+        split = heldout_split(models, [name])
+        pred = ScalingPredictor(**kwargs).fit(models, target, split.train)
+        y = pred._check()["y_all"]
+        p = pred.bootstrap(n_boot, seed).predict(models.loc[[name]], level).iloc[0]
+        rows[name] = {"actual": y[name], "predicted": p["mean"], "lower": p["lower"],
+                      "upper": p["upper"], "n_train": pred.n_train_}
+    out = pd.DataFrame.from_dict(rows, orient="index")
+    out["covered"] = (out["actual"] >= out["lower"]) & (out["actual"] <= out["upper"])
+    out["error"] = out["predicted"] - out["actual"]
     return out
 
 

@@ -95,3 +95,13 @@ EMERGENT_TASKS: dict[str, tuple[str, float, bool]] = {
 
 #: Cutoff of the authors' analysis notebooks for the arithmetic tasks (1e21 FLOPs).
 ARITHMETIC_CUTOFF_1E21 = 22.0
+
+#: Agent targets of the paper (Sec. 4.3): tidy name -> (upstream column, divisor, label).
+AGENT_TARGETS: dict[str, tuple[str, float, str]] = {
+    "agentbench": ("ABench-OA", 10.0, "AgentBench overall score (/10)"),
+    "agentboard_sr": ("ABoard-Avg_SR", 100.0, "AgentBoard average success rate"),
+    "agentboard_pr": ("ABoard-Avg_PR", 100.0, "AgentBoard average progress rate"),
+}
+
+#: Reference family of the equivalent-compute axis for instruction-tuned models.
+INSTRUCT_REFERENCE_FAMILY = "Llama-2-Chat"
