@@ -22,6 +22,8 @@ REQUIRED_KEYS = {
         f"{t}_test_mse_{p}" for t in settings.EMERGENT_TASKS for p in ("pc1", "pc3", "logflops")},
     "03_agents": {"agentbench_test_mse_pc3", "agentbench_gpt4_predicted", "agentbench_gpt4_actual",
                   "agentboard_test_mse_pc2", "instruct_pc1_explained_variance"},
+    "04_post_training": {"gsm8k_cot_test_mse_pc3", "gsm8k_cot_test_mse_logflops",
+                         "gsm8k_sc_test_mse_pc3", "bbh_cot_test_mse_pc3", "cot_gain_mae_heldout"},
 }
 
 

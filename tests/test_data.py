@@ -174,3 +174,19 @@ def test_agent_and_emergent_loaders_scale_every_target_to_unit_range():
     em = data.load_emergent()
     assert em["ipa_transliterate_2_bleu"].max() <= 1
     assert em["is_core"].all() and len(em) == 65
+
+
+def test_bbh_means_and_chance_normalisation_match_upstream():
+    """Our 27-subtask means equal the release's 'overall' columns, and our chance
+    normalisation equals its ',norm' columns."""
+    pt = data.load_post_training()
+    raw = data.read_csv("base_llm_post_training_eval.csv").set_index("Model").loc[pt.index]
+    for prompt, (prefix, _) in settings.BBH_PROMPTS.items():
+        overall = raw[f"{prefix}_overall_3_exact_match,flexible-extract"]
+        np.testing.assert_allclose(pt[prompt], overall, atol=1e-12)
+        for sub, chance in settings.BBH_CHANCE.items():
+            col = data.bbh_subtask_column(prompt, sub)
+            np.testing.assert_allclose(data.chance_normalize(raw[col], chance),
+                                       raw[col + ",norm"], atol=1e-12)
+    with pytest.raises(ScoreError, match="chance"):
+        data.chance_normalize(0.5, 1.0)

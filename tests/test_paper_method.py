@@ -120,3 +120,13 @@ def test_agent_heldout_mse_matches_reference_implementation(target, k):
                     reference=settings.INSTRUCT_REFERENCE_FAMILY)["mse"]
     ref = reference_test_mse(agents, target, split, k, bench=settings.INSTRUCT_BENCHMARKS)
     assert ours == pytest.approx(ref, rel=0.05, abs=1e-4)
+
+
+@pytest.mark.parametrize("target", ["gsm8k_naive", "gsm8k_cot", "gsm8k_sc", "bbh_cot"])
+def test_post_training_heldout_mse_matches_reference_implementation(target):
+    pt = data.load_post_training()
+    bench = tuple(b for b in settings.BASE_BENCHMARKS if b != "GSM8K")
+    split = cutoff_split(pt)
+    ours = evaluate(pt, target, split, n_pcs=3, benchmarks=bench)["mse"]
+    ref = reference_test_mse(pt, target, split, 3, bench=bench)
+    assert ours == pytest.approx(ref, rel=0.05, abs=1e-4)

@@ -11,7 +11,7 @@ from osl import settings
 from osl.errors import FitError, NotFittedError, ScoreError
 from osl.predict import (LinkSpec, ScalingPredictor, cutoff_split, evaluate, family_splits,
                          fit_link, fit_link_batch, fit_link_scipy, heldout_split,
-                         leave_one_out, link, metrics, top_split)
+                         gain_curve, gain_predict, leave_one_out, link, metrics, top_split)
 
 from conftest import lowrank_scores
 
@@ -220,3 +220,25 @@ def test_column_predictor():
     assert list(a.params_.index) == ["c", "w_elo", "b"]
     with pytest.raises(FitError, match="columns"):
         ScalingPredictor(predictor="columns")
+
+
+def test_paired_gain_of_identical_fits_is_exactly_zero_and_recovers_a_known_gain():
+    models = flops_models(n=150, seed=11)
+    rng = np.random.default_rng(12)
+    lf = models["log10_flops"].to_numpy()
+    models["better"] = np.clip(link(np.array([-44.0, 2.0, 0.05]), lf[:, None])
+                               + 0.02 * rng.normal(size=len(lf)), 0, 1)  # one decade earlier
+    a = ScalingPredictor(predictor="log_flops").fit(models, "better")
+    b = ScalingPredictor(predictor="log_flops").fit(models, "target")
+    ba, bb = a.bootstrap(200, seed=3), b.bootstrap(200, seed=3)
+    same = gain_curve(bb, bb, [22.0, 23.0, 24.0])
+    np.testing.assert_allclose(same[["gain", "lower", "upper"]].to_numpy(), 0.0, atol=1e-12)
+    g = gain_curve(ba, bb, [22.0, 23.0, 24.0], level=0.9)
+    truth = link(np.array([-44.0, 2.0, 0.05]), np.array([[22.0], [23.0], [24.0]])) - \
+        link(np.array([-46.0, 2.0, 0.05]), np.array([[22.0], [23.0], [24.0]]))
+    assert np.all(np.abs(g["gain"] - truth) < 0.03)
+    assert np.all((g["lower"] - 0.02 <= truth) & (truth <= g["upper"] + 0.02))
+    per_model = gain_predict(ba, bb, models.iloc[:5])
+    np.testing.assert_allclose(per_model["gain"], a.predict(models.iloc[:5]) - b.predict(models.iloc[:5]))
+    with pytest.raises(FitError, match="same number"):
+        gain_curve(ba, b.bootstrap(50, seed=3), [23.0])

@@ -324,6 +324,52 @@ def load_agents(models: pd.DataFrame | None = None) -> pd.DataFrame:
     return out
 
 
+def chance_normalize(score, chance: float):
+    """Map a score from (chance, 1) to (0, 1): ``(score - chance) / (1 - chance)``.
+
+    Below-chance scores become negative; that is information, not an error.
+    """
+    if not 0 <= chance < 1:
+        raise ScoreError(f"A chance level must lie in [0, 1), got {chance}.")
+    return (score - chance) / (1 - chance)
+
+
+def bbh_subtask_column(prompt: str, subtask: str, metric: str = "flexible-extract") -> str:
+    """Upstream column of one BBH subtask (``prompt``: a key of ``settings.BBH_PROMPTS``)."""
+    return f"{settings.BBH_PROMPTS[prompt][0]}_{subtask}_3_exact_match,{metric}"
+
+
+def load_post_training(models: pd.DataFrame | None = None, *, core_only: bool = True) -> pd.DataFrame:
+    """Base models joined with GSM8K under each prompting technique and BBH naive vs CoT.
+
+    Columns added: the tidy GSM8K targets of ``settings.GSM8K_TECHNIQUES``; for each BBH prompt
+    ``bbh_naive``/``bbh_cot`` the unweighted mean of the 27 subtask accuracies
+    (flexible-extract; NaN unless all 27 are present) and ``<prompt>_norm``, the mean of the
+    chance-normalised subtask scores; and every subtask as ``<prompt>:<subtask>``.
+    """
+    name = "base_llm_post_training_eval.csv"
+    wanted = [col for col, _ in settings.GSM8K_TECHNIQUES.values()]
+    for prompt in settings.BBH_PROMPTS:
+        wanted += [bbh_subtask_column(prompt, sub) for sub in settings.BBH_CHANCE]
+    scores = load_scores(name, wanted, ranges={c: (0.0, 1.0) for c in wanted})
+    out = pd.DataFrame(index=scores.index)
+    for tidy, (col, _) in settings.GSM8K_TECHNIQUES.items():
+        out[tidy] = scores[col]
+    for prompt in settings.BBH_PROMPTS:
+        subs = pd.DataFrame({sub: scores[bbh_subtask_column(prompt, sub)]
+                             for sub in settings.BBH_CHANCE})
+        norm = pd.DataFrame({sub: chance_normalize(subs[sub], ch)
+                             for sub, ch in settings.BBH_CHANCE.items()})
+        out[prompt] = subs.mean(axis=1, skipna=False)
+        out[f"{prompt}_norm"] = norm.mean(axis=1, skipna=False)
+        for sub in settings.BBH_CHANCE:
+            out[f"{prompt}:{sub}"] = subs[sub]
+    models = load_base_models() if models is None else models
+    if core_only:
+        models = models[models["is_core"]]
+    return models.join(out, how="inner")
+
+
 def load_scores(name: str, columns: Sequence[str] | None = None, *,
                 ranges: dict[str, tuple[float | None, float | None]] | None = None,
                 path: str | os.PathLike | None = None) -> pd.DataFrame:

@@ -58,6 +58,13 @@ PAPER: dict[str, dict[str, PaperValue]] = {
             "|predicted - actual| AgentBoard success rate of GPT-4, PC-1..2 fitted on weaker "
             "models; claim encoded as 0, tolerance five points of a hundred", "Sec. 4.3, Fig. 5"),
     },
+    "04_post_training": {
+        "share_techniques_pc_beats_flops": PaperValue(
+            1.0, 1 / 6,
+            "share of the six prompting set-ups (GSM8K naive, CoT, SC, SC single sample; BBH "
+            "naive, CoT) where PC-1..PC-3 beats log-FLOPs on held-out models; the paper's claim "
+            "encoded as 1 (tolerance: one set-up of six)", "Sec. 4.2, Fig. 6"),
+    },
 }
 
 

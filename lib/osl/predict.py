@@ -624,22 +624,65 @@ class PredictionBootstrap:
         slope = np.sum((s - sm) * (lf - lf.mean()), axis=1) / np.sum((s - sm) ** 2, axis=1)
         return np.column_stack([lf.mean() - slope * sm[:, 0], slope])
 
-    def curve_band(self, log_flops: np.ndarray, level: float = 0.8) -> pd.DataFrame:
-        """The fitted curve and its ``level`` band along the equivalent-compute axis."""
+    def curve_draws(self, log_flops: np.ndarray) -> np.ndarray:
+        """(n_boot, G) bootstrap draws of the curve along the equivalent-compute axis, on the
+        target's scale; rows of failed resamples are NaN (keeps draws paired across fits)."""
         p = self.predictor
         st = p._check()
         lf = np.asarray(log_flops, float)
-        axis = self._axes(st)[self.ok]
-        P = self.params[self.ok]
+        axis = self._axes(st)
+        P = self.params
         if p.predictor == "log_flops":
             s = P[:, 1:2] * lf[None]
         else:
             s = (lf[None] - axis[:, :1]) / axis[:, 1:2]
         D = (1 - P[:, -1:]) * expit(P[:, :1] + s) + P[:, -1:]
+        D[~self.ok] = np.nan
+        return p._from_unit(D)
+
+    def curve_band(self, log_flops: np.ndarray, level: float = 0.8) -> pd.DataFrame:
+        """The fitted curve and its ``level`` band along the equivalent-compute axis."""
+        lf = np.asarray(log_flops, float)
+        D = self.curve_draws(lf)[self.ok]
         lo, hi = (1 - level) / 2, (1 + level) / 2
-        return pd.DataFrame({"log10_flops": lf, "mean": p.curve(lf),
-                             "lower": p._from_unit(np.quantile(D, lo, axis=0)),
-                             "upper": p._from_unit(np.quantile(D, hi, axis=0))})
+        return pd.DataFrame({"log10_flops": lf, "mean": self.predictor.curve(lf),
+                             "lower": np.quantile(D, lo, axis=0),
+                             "upper": np.quantile(D, hi, axis=0)})
+
+
+def _paired(a: PredictionBootstrap, b: PredictionBootstrap) -> np.ndarray:
+    if len(a.params) != len(b.params):
+        raise FitError("Gains need two bootstraps with the same number of resamples.")
+    return a.ok & b.ok
+
+
+def gain_curve(a: PredictionBootstrap, b: PredictionBootstrap, log_flops,
+               level: float = 0.8) -> pd.DataFrame:
+    """``a - b`` along the equivalent-compute axis (e.g. CoT minus naive), with a band.
+
+    Draws are paired resample by resample: with the same seed and the same training models,
+    both fits saw the same resampled models, so the band reflects the gain's own uncertainty.
+    """
+    lf = np.asarray(log_flops, float)
+    ok = _paired(a, b)
+    D = (a.curve_draws(lf) - b.curve_draws(lf))[ok]
+    lo, hi = (1 - level) / 2, (1 + level) / 2
+    return pd.DataFrame({"log10_flops": lf,
+                         "gain": a.predictor.curve(lf) - b.predictor.curve(lf),
+                         "lower": np.quantile(D, lo, axis=0), "upper": np.quantile(D, hi, axis=0)})
+
+
+def gain_predict(a: PredictionBootstrap, b: PredictionBootstrap, models: pd.DataFrame,
+                 level: float = 0.8) -> pd.DataFrame:
+    """Predicted gain ``a - b`` for each model, with a ``level`` band from paired draws."""
+    ok = _paired(a, b)
+    Da = a.predictor._from_unit(link(a.params, a._features(models)))
+    Db = b.predictor._from_unit(link(b.params, b._features(models)))
+    D = (Da - Db)[ok]
+    lo, hi = (1 - level) / 2, (1 + level) / 2
+    return pd.DataFrame({"gain": a.predictor.predict(models) - b.predictor.predict(models),
+                         "lower": np.quantile(D, lo, axis=0),
+                         "upper": np.quantile(D, hi, axis=0)}, index=models.index)
 
 
 # --------------------------------------------------------------------------------------------

@@ -105,3 +105,19 @@ AGENT_TARGETS: dict[str, tuple[str, float, str]] = {
 
 #: Reference family of the equivalent-compute axis for instruction-tuned models.
 INSTRUCT_REFERENCE_FAMILY = "Llama-2-Chat"
+
+#: Post-training targets (Sec. 4.2): tidy name -> (upstream GSM8K column, label).
+GSM8K_TECHNIQUES: dict[str, tuple[str, str]] = {
+    "gsm8k_naive": ("gsm8k_5_exact_match,flexible-extract", "GSM8K naive (5-shot)"),
+    "gsm8k_cot": ("gsm8k_cot_8_exact_match,flexible-extract", "GSM8K CoT (8-shot)"),
+    "gsm8k_sc": ("gsm8k_cot_self_consistency_8_exact_match,maj@5-flexible-extract",
+                 "GSM8K CoT + self-consistency (majority of 5)"),
+    "gsm8k_sc_single": ("gsm8k_cot_self_consistency_8_exact_match,score-first-flexible-extract",
+                        "GSM8K CoT, one sample at the SC temperature"),
+}
+
+#: BBH prompts: tidy prefix -> (upstream column prefix, label).
+BBH_PROMPTS: dict[str, tuple[str, str]] = {
+    "bbh_naive": ("bbh_fewshot", "BBH naive (3-shot)"),
+    "bbh_cot": ("bbh_cot_fewshot", "BBH CoT (3-shot)"),
+}
