@@ -54,3 +54,40 @@ def publish(fig: plt.Figure, label: str) -> Path:
     glue(label, Image(data=buf.getvalue(), format="png"), display=False)
     plt.close(fig)
     return out / f"{label}.svg"
+
+
+def plot_prediction(ax, predictor, boot, models, target: str, train, *, grid, level: float = 0.8,
+                    cutoff_1e21: float | None = None, annotate: bool = False) -> None:
+    """Draw one fitted link on the equivalent-compute axis: band, curve, training and held-out
+    models (``train`` is a boolean mask over ``models``; other rows with a target are held out).
+    """
+    import numpy as np
+
+    band = boot.curve_band(grid, level)
+    ax.fill_between(grid, band["lower"], band["upper"], color="C0", alpha=0.2, lw=0)
+    ax.plot(grid, band["mean"], color="C0")
+    has = models[target].notna().to_numpy()
+    m = models[has]
+    tr = np.asarray(train, bool)[has]
+    x = predictor.equivalent_log_flops(m)
+    ax.scatter(x[tr], m.loc[tr, target], s=14, color="0.35", label="training")
+    ax.scatter(x[~tr], m.loc[~tr, target], s=24, color="C1", marker="D", label="held out")
+    if annotate:
+        for name, xv, yv in zip(m.index[~tr], x[~tr], m.loc[~tr, target]):
+            ax.annotate(name, (xv, yv), fontsize=7, xytext=(-4, 4), textcoords="offset points",
+                        ha="right")
+    if cutoff_1e21 is not None:
+        ax.axvline(np.log10(cutoff_1e21 * 1e21), color="0.5", ls=":", lw=1)
+
+
+def plot_crossings(ax, table, *, offset: float = 0.0, color=None, label=None,
+                   clip: float = 3.0) -> None:
+    """Predicted crossing compute against the cutoff (a :func:`osl.predict.backtest` table
+    without its ``all`` row), with interval bars clipped at ``clip`` orders of magnitude."""
+    import numpy as np
+
+    xs = np.log10(table["cutoff_1e21"] * 1e21) + offset
+    ax.errorbar(xs, table["crossing"],
+                yerr=[(table["crossing"] - table["lower"]).clip(0, clip),
+                      (table["upper"] - table["crossing"]).clip(0, clip)],
+                fmt="o-", ms=4, lw=1, capsize=2, color=color, label=label)
