@@ -51,5 +51,5 @@ bench: data  ## benchmark: cold book build, per-chapter execution, one fit, 1,00
 	$(BIN)/python -m osl.bench
 
 lab: data  ## open the chapters in JupyterLab (jupytext pairs .md and .ipynb)
-	$(BIN)/python -m pip install --quiet jupyterlab jupytext
+	$(BIN)/python -m pip install --quiet "jupyterlab==4.6.6" -c requirements-lock.txt
 	$(BIN)/jupyter lab notebooks

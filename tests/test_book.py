@@ -80,6 +80,9 @@ def test_reproducibility_page_shows_checksums_and_versions(built_book):
     for entry in data.registry()["files"].values():
         assert entry["sha256"] in html
     assert "pandas" in html and "jupyter-book" in html
+    assert "osl-runtimes" in html
+    for nb in NOTEBOOKS:
+        assert f'href="../notebooks/{nb.stem}.html"' in html
 
 
 def test_no_glue_left_unresolved(built_book):

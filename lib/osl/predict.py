@@ -103,13 +103,16 @@ def fit_link_batch(X: np.ndarray, y: np.ndarray, spec: LinkSpec, init: np.ndarra
     """
     B, n, k = X.shape
     theta = np.broadcast_to(np.asarray(init, float), (B, k + 2)).copy()
-    if not spec.floor:
+    if spec.floor:
+        theta[:, -1] = np.clip(theta[:, -1], 0.0, spec.max_floor)
+    else:
         theta[:, -1] = 0.0
     P = k + 2 if spec.floor else k + 1
     lam = np.full(B, 1e-3)
     r, _ = _residual_jacobian(theta, X, y, spec.floor)
     loss = _loss(r, spec)
-    active = np.ones(B, bool)
+    active = np.isfinite(loss)
+    converged = np.zeros(B, bool)
     eye = np.eye(P)
     for _ in range(max_iter):
         idx = np.flatnonzero(active)
@@ -147,9 +150,11 @@ def fit_link_batch(X: np.ndarray, y: np.ndarray, spec: LinkSpec, init: np.ndarra
         lam[idx] = np.where(ok, np.maximum(lam[idx] / 3, 1e-12), np.minimum(lam[idx] * 4, 1e12))
         moved = np.max(np.abs(new - th), axis=1)
         small_step = ok & (moved < 1e-8 * (1 + np.max(np.abs(th), axis=1)))
-        done = (ok & (gain <= tol * (1 + loss[idx]))) | small_step | (lam[idx] >= 1e12)
-        active[idx[done]] = False
-    return theta, ~active
+        done = (ok & (gain <= tol * (1 + loss[idx]))) | small_step
+        converged[idx[done]] = True
+        # A fit whose every step is rejected stops, but is not called converged.
+        active[idx[done | (lam[idx] >= 1e12)]] = False
+    return theta, converged & np.isfinite(loss)
 
 
 def _logit_init(X: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -160,6 +165,38 @@ def _logit_init(X: np.ndarray, y: np.ndarray) -> np.ndarray:
     return np.concatenate([coef, [0.0]])
 
 
+def _logit_init_batch(X: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """:func:`_logit_init` for a stack (B, n, k) of problems."""
+    B, n, k = X.shape
+    A = np.concatenate([np.ones((B, n, 1)), X], axis=2)
+    yy = logit(np.clip(y, 0.02, 0.98))
+    At = np.swapaxes(A, 1, 2)
+    coef = np.linalg.solve(At @ A + 1e-9 * np.eye(k + 1), (At @ yy[..., None]))[..., 0]
+    return np.concatenate([coef, np.zeros((B, 1))], axis=1)
+
+
+def fit_link_multistart(X: np.ndarray, y: np.ndarray, spec: LinkSpec, extra_init=None,
+                        max_iter: int = 1000, tol: float = 1e-12):
+    """Fit a stack (B, n, k) from several starts each and keep the lowest loss per problem.
+
+    Starts: the paper's (c = 0, w = 0.03, b = 0), a logit-linear fit of each problem, and
+    ``extra_init`` ((P,) or (B, P)) if given. Returns parameters (B, P) and convergence (B,).
+    """
+    B, n, k = X.shape
+    starts = [np.broadcast_to(np.concatenate([[0.0], np.full(k, 0.03), [0.0]]), (B, k + 2)),
+              _logit_init_batch(X, y)]
+    if extra_init is not None:
+        starts.append(np.broadcast_to(np.asarray(extra_init, float), (B, k + 2)))
+    S = len(starts)
+    theta, conv = fit_link_batch(np.concatenate([X] * S), np.concatenate([y] * S), spec,
+                                 np.concatenate(starts), max_iter=max_iter, tol=tol)
+    loss = _loss(link(theta, np.concatenate([X] * S)) - np.concatenate([y] * S), spec)
+    loss = np.where(np.isfinite(loss) & np.all(np.isfinite(theta), axis=1), loss, np.inf)
+    best = np.argmin(loss.reshape(S, B), axis=0)
+    pick = best * B + np.arange(B)
+    return theta[pick], conv[pick] & np.isfinite(loss[pick])
+
+
 def fit_link(X: np.ndarray, y: np.ndarray, spec: LinkSpec = LinkSpec()) -> np.ndarray:
     """Fit the link to one data set; returns ``[c, w..., b]``.
 
@@ -167,18 +204,8 @@ def fit_link(X: np.ndarray, y: np.ndarray, spec: LinkSpec = LinkSpec()) -> np.nd
     (c = 0, w = 0.03, b = 0) and a logit-linear fit; the one with the lower loss wins. The tests
     check the result against scipy's ``least_squares`` and ``curve_fit``.
     """
-    n, k = X.shape
-    starts = np.stack([np.concatenate([[0.0], np.full(k, 0.03), [0.0]]), _logit_init(X, y)])
-    if spec.floor:
-        starts[:, -1] = np.clip(starts[:, -1], 0.0, spec.max_floor)
-    else:
-        starts[:, -1] = 0.0
-    Xb = np.broadcast_to(X, (2, n, k))
-    yb = np.broadcast_to(y, (2, n))
-    theta, _ = fit_link_batch(Xb, yb, spec, starts, max_iter=1000, tol=1e-12)
-    losses = _loss(link(theta, Xb) - yb, spec)
-    losses[~np.all(np.isfinite(theta), axis=1)] = np.inf
-    return theta[int(np.argmin(losses))]
+    theta, _ = fit_link_multistart(X[None], np.asarray(y, float)[None], spec)
+    return theta[0]
 
 
 def fit_link_scipy(X: np.ndarray, y: np.ndarray, spec: LinkSpec = LinkSpec()) -> np.ndarray:
@@ -503,9 +530,18 @@ class ScalingPredictor:
                           disable=not progress):
             ib = idx[start:start + chunk]
             yb = y[start:start + chunk]
+            valid = np.ones(len(ib), bool)
             if self.predictor == "pc":
-                Xs = train_models[list(self.benchmarks)].to_numpy(dtype=float)[ib]
+                Xtrain = train_models[list(self.benchmarks)].to_numpy(dtype=float)
+                Xs = Xtrain[ib]
+                # A resample in which a benchmark has fewer than two distinct observed scores
+                # cannot be standardized: keep the original rows there and drop the draw.
+                lo = np.nanmin(np.where(np.isnan(Xs), np.inf, Xs), axis=1)
+                hi = np.nanmax(np.where(np.isnan(Xs), -np.inf, Xs), axis=1)
+                valid = np.all(hi > lo, axis=1)
+                Xs[~valid] = Xtrain
                 fit = fit_batch(Xs, standardize=self.standardize)
+                valid &= fit["converged"]
                 signs = align_signs(fit["components"], st["capability"]._fit["components"])
                 k = self.n_pcs
                 X = fit["scores"][..., :k] * signs[:, None, :k]
@@ -514,11 +550,12 @@ class ScalingPredictor:
                              "imputer": fit["imputer"]})
             else:
                 X = st["X"][ib]
-            params, conv = fit_link_batch(X, yb, self.link, st["params"])
+            params, conv = fit_link_multistart(X, yb, self.link, extra_init=st["params"],
+                                               max_iter=500, tol=1e-10)
             # In-sample residuals understate the noise: inflate by sqrt(n / (n - parameters)).
             n_par = params.shape[1] - (0 if self.link.floor else 1)
             r = (link(params, X) - yb) * np.sqrt(n / max(n - n_par, 1))
-            good = conv & np.all(np.isfinite(params), axis=1)
+            good = valid & conv & np.all(np.isfinite(params), axis=1)
             draws.append(params)
             ok_all.append(good)
             resid.append(r)
@@ -653,6 +690,10 @@ class PredictionBootstrap:
 def _paired(a: PredictionBootstrap, b: PredictionBootstrap) -> np.ndarray:
     if len(a.params) != len(b.params):
         raise FitError("Gains need two bootstraps with the same number of resamples.")
+    ra, rb = a.predictor._check()["rows"], b.predictor._check()["rows"]
+    if a.seed != b.seed or ra.shape != rb.shape or not np.array_equal(ra, rb):
+        raise FitError("Gains pair bootstrap draws: fit both predictors on the same training "
+                       "models and bootstrap them with the same seed.")
     return a.ok & b.ok
 
 

@@ -1,8 +1,9 @@
-"""Sphinx extension: the verdict table of the book's introduction.
+"""Sphinx extension: tables assembled at the end of the build.
 
-``{osl-verdicts}`` leaves a placeholder that is filled at the end of the build (``doctree-resolved``),
-after every chapter has executed and written ``_build/results/<chapter>.json``, so the table always
-reflects the chapters of this build and grows as chapters are added.
+``{osl-verdicts}`` (the book's introduction) and ``{osl-runtimes}`` (the reproducibility page)
+leave placeholders that are filled at ``doctree-resolved``, after every page has been executed:
+the verdict table from ``_build/results/<chapter>.json``, the run times from myst-nb's execution
+records of this build. Both grow as chapters are added.
 """
 from __future__ import annotations
 
@@ -16,6 +17,10 @@ class verdicts_placeholder(nodes.General, nodes.Element):
     pass
 
 
+class runtimes_placeholder(nodes.General, nodes.Element):
+    pass
+
+
 class VerdictsDirective(SphinxDirective):
     has_content = False
 
@@ -23,15 +28,19 @@ class VerdictsDirective(SphinxDirective):
         return [verdicts_placeholder()]
 
 
-def _table(app, docname: str) -> nodes.Node:
-    rows = verdict_table(load_results())
-    if rows.empty:
-        return nodes.paragraph(text="No chapter results were found in this build.")
-    headers = ["Chapter", "Paper", "Numbers compared", "Reproduced", "Verdict"]
-    table = nodes.table(classes=["osl-verdicts"])
+class RuntimesDirective(SphinxDirective):
+    has_content = False
+
+    def run(self):
+        return [runtimes_placeholder()]
+
+
+def _simple_table(headers, rows, widths, classes) -> nodes.table:
+    """A docutils table; each cell is a node or a string."""
+    table = nodes.table(classes=classes)
     group = nodes.tgroup(cols=len(headers))
     table += group
-    for width in (40, 12, 16, 14, 18):
+    for width in widths:
         group += nodes.colspec(colwidth=width)
     head = nodes.thead()
     group += head
@@ -41,29 +50,63 @@ def _table(app, docname: str) -> nodes.Node:
     head += row
     body = nodes.tbody()
     group += body
-    for r in rows.itertuples():
-        target = f"notebooks/{r.chapter}"
-        para = nodes.paragraph()
-        if target in app.env.all_docs:
-            uri = app.builder.get_relative_uri(docname, target)
-            para += nodes.reference("", r.title, internal=True, refuri=uri)
-        else:
-            para += nodes.Text(r.title)
+    for cells in rows:
         row = nodes.row()
-        row += nodes.entry("", para)
-        for text in (r.section, str(r.compared), str(r.reproduced), r.verdict):
-            row += nodes.entry("", nodes.paragraph(text=text))
+        for cell in cells:
+            row += nodes.entry("", cell if isinstance(cell, nodes.Node) else nodes.paragraph(text=cell))
         body += row
     return table
 
 
+def _doc_link(app, fromdoc: str, target: str, text: str) -> nodes.paragraph:
+    para = nodes.paragraph()
+    if target in app.env.all_docs:
+        para += nodes.reference("", text, internal=True,
+                                refuri=app.builder.get_relative_uri(fromdoc, target))
+    else:
+        para += nodes.Text(text)
+    return para
+
+
+def _runtimes(app, docname: str) -> nodes.Node:
+    meta = getattr(app.env, "nb_metadata", {})
+    rows = []
+    for doc in sorted(meta):
+        data = meta[doc].get("exec_data")
+        if not data:
+            continue
+        title = app.env.titles[doc].astext() if doc in app.env.titles else doc
+        runtime = data.get("runtime")
+        rows.append([_doc_link(app, docname, doc, title),
+                     "—" if runtime is None else f"{runtime:.1f}",
+                     "yes" if data.get("succeeded") else "no"])
+    if not rows:
+        return nodes.paragraph(text="No page was executed in this build.")
+    return _simple_table(["Page", "Execution time (s)", "Succeeded"], rows, (50, 20, 15),
+                         ["osl-runtimes"])
+
+
+def _table(app, docname: str) -> nodes.Node:
+    rows = verdict_table(load_results())
+    if rows.empty:
+        return nodes.paragraph(text="No chapter results were found in this build.")
+    body = [[_doc_link(app, docname, f"notebooks/{r.chapter}", r.title), r.section,
+             str(r.compared), str(r.reproduced), r.verdict] for r in rows.itertuples()]
+    return _simple_table(["Chapter", "Paper", "Numbers compared", "Reproduced", "Verdict"], body,
+                         (40, 12, 16, 14, 18), ["osl-verdicts"])
+
+
 def _resolve(app, doctree, docname):
-    for node in doctree.findall(verdicts_placeholder):
+    for node in list(doctree.findall(verdicts_placeholder)):
         node.replace_self(_table(app, docname))
+    for node in list(doctree.findall(runtimes_placeholder)):
+        node.replace_self(_runtimes(app, docname))
 
 
 def setup(app):
     app.add_node(verdicts_placeholder)
+    app.add_node(runtimes_placeholder)
     app.add_directive("osl-verdicts", VerdictsDirective)
+    app.add_directive("osl-runtimes", RuntimesDirective)
     app.connect("doctree-resolved", _resolve)
     return {"version": "0.1", "parallel_read_safe": True, "parallel_write_safe": True}
