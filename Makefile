@@ -38,7 +38,7 @@ book: data clean  ## build the whole book strictly from clean into _build/html
 chapter: data  ## execute and build one chapter alone: make chapter NAME=01_capability_space
 	@mkdir -p _build/chapters
 	$(BIN)/python -m osl.build toc $(NAME) > _build/chapters/_toc_$(NAME).yml
-	$(BIN)/jupyter-book build $(JB_FLAGS) --toc _build/chapters/_toc_$(NAME).yml --path-output _build/chapters/$(NAME) .
+	$(BIN)/jupyter-book build --all $(JB_FLAGS) --toc _build/chapters/_toc_$(NAME).yml --path-output _build/chapters/$(NAME) .
 	@echo "Open _build/chapters/$(NAME)/_build/html/notebooks/$(NAME).html"
 
 test: data  ## unit tests, notebook/TOC checks, strict book build and browser check

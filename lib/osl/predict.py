@@ -109,8 +109,8 @@ def fit_link_batch(X: np.ndarray, y: np.ndarray, spec: LinkSpec, init: np.ndarra
         theta[:, -1] = 0.0
     P = k + 2 if spec.floor else k + 1
     lam = np.full(B, 1e-3)
-    r, _ = _residual_jacobian(theta, X, y, spec.floor)
-    loss = _loss(r, spec)
+    R, JAC = _residual_jacobian(theta, X, y, spec.floor)  # kept for the current parameters
+    loss = _loss(R, spec)
     active = np.isfinite(loss)
     converged = np.zeros(B, bool)
     eye = np.eye(P)
@@ -119,7 +119,7 @@ def fit_link_batch(X: np.ndarray, y: np.ndarray, spec: LinkSpec, init: np.ndarra
         if idx.size == 0:
             break
         th, Xa, ya = theta[idx], X[idx], y[idx]
-        r, J = _residual_jacobian(th, Xa, ya, spec.floor)
+        r, J = R[idx], JAC[idx]
         W = _huber_weights(r, spec.huber_delta) if spec.loss == "huber" else np.ones_like(r)
         Jt = np.swapaxes(J, 1, 2)
         g = (Jt @ (W * r)[..., None])[..., 0]
@@ -141,9 +141,11 @@ def fit_link_batch(X: np.ndarray, y: np.ndarray, spec: LinkSpec, init: np.ndarra
         new[:, :P] += step
         if spec.floor:
             new[:, -1] = np.clip(new[:, -1], 0.0, spec.max_floor)
-        r_new, _ = _residual_jacobian(new, Xa, ya, spec.floor)
+        r_new, J_new = _residual_jacobian(new, Xa, ya, spec.floor)
         loss_new = _loss(r_new, spec)
         ok = np.isfinite(loss_new) & (loss_new <= loss[idx])
+        R[idx[ok]] = r_new[ok]
+        JAC[idx[ok]] = J_new[ok]
         gain = np.where(ok, loss[idx] - loss_new, 0.0)
         theta[idx] = np.where(ok[:, None], new, th)
         loss[idx] = np.where(ok, loss_new, loss[idx])
@@ -176,15 +178,17 @@ def _logit_init_batch(X: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 
 def fit_link_multistart(X: np.ndarray, y: np.ndarray, spec: LinkSpec, extra_init=None,
-                        max_iter: int = 1000, tol: float = 1e-12):
+                        max_iter: int = 1000, tol: float = 1e-12, paper_start: bool = True):
     """Fit a stack (B, n, k) from several starts each and keep the lowest loss per problem.
 
-    Starts: the paper's (c = 0, w = 0.03, b = 0), a logit-linear fit of each problem, and
-    ``extra_init`` ((P,) or (B, P)) if given. Returns parameters (B, P) and convergence (B,).
+    Starts: a logit-linear fit of each problem, the paper's (c = 0, w = 0.03, b = 0) unless
+    ``paper_start`` is false, and ``extra_init`` ((P,) or (B, P)) if given. Returns parameters
+    (B, P) and convergence (B,).
     """
     B, n, k = X.shape
-    starts = [np.broadcast_to(np.concatenate([[0.0], np.full(k, 0.03), [0.0]]), (B, k + 2)),
-              _logit_init_batch(X, y)]
+    starts = [_logit_init_batch(X, y)]
+    if paper_start:
+        starts.append(np.broadcast_to(np.concatenate([[0.0], np.full(k, 0.03), [0.0]]), (B, k + 2)))
     if extra_init is not None:
         starts.append(np.broadcast_to(np.asarray(extra_init, float), (B, k + 2)))
     S = len(starts)
@@ -550,8 +554,10 @@ class ScalingPredictor:
                              "imputer": fit["imputer"]})
             else:
                 X = st["X"][ib]
+            # Each resample starts from the point estimate and from its own logit-linear fit:
+            # a steep curve refitted from the point estimate alone can stall on a flat side.
             params, conv = fit_link_multistart(X, yb, self.link, extra_init=st["params"],
-                                               max_iter=500, tol=1e-10)
+                                               max_iter=300, tol=1e-9, paper_start=False)
             # In-sample residuals understate the noise: inflate by sqrt(n / (n - parameters)).
             n_par = params.shape[1] - (0 if self.link.floor else 1)
             r = (link(params, X) - yb) * np.sqrt(n / max(n - n_par, 1))
