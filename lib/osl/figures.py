@@ -24,7 +24,7 @@ LABEL = re.compile(r"^fig-\d\d-[a-z0-9]+(?:-[a-z0-9]+)*$")
 def set_theme() -> None:
     """The book's seaborn theme (call once at the top of a chapter)."""
     sns.set_theme(context="notebook", style="whitegrid", palette="colorblind",
-                  rc={"figure.dpi": 110, "savefig.dpi": 150, "figure.figsize": (7.0, 4.2),
+                  rc={"figure.dpi": 110, "savefig.dpi": 120, "figure.figsize": (7.0, 4.2),
                       "axes.titlesize": "medium", "legend.fontsize": "small",
                       "svg.hashsalt": "osl", "pdf.compression": 6})
 

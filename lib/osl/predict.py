@@ -208,7 +208,8 @@ def fit_link(X: np.ndarray, y: np.ndarray, spec: LinkSpec = LinkSpec()) -> np.nd
     (c = 0, w = 0.03, b = 0) and a logit-linear fit; the one with the lower loss wins. The tests
     check the result against scipy's ``least_squares`` and ``curve_fit``.
     """
-    theta, _ = fit_link_multistart(X[None], np.asarray(y, float)[None], spec)
+    theta, _ = fit_link_multistart(X[None], np.asarray(y, float)[None], spec, max_iter=500,
+                                   tol=1e-10)
     return theta[0]
 
 
@@ -832,7 +833,8 @@ def backtest(models: pd.DataFrame, target, cutoffs: Sequence[float], *, n_boot: 
              **kwargs) -> pd.DataFrame:
     """Refit at each FLOPs cutoff; report the predicted crossing compute and held-out error.
 
-    A final row ``all`` fits every model: the crossing to compare the earlier ones against.
+    A final row ``all`` fits every model: the crossing to compare the earlier ones against
+    (a point estimate, without an interval).
     """
     rows = []
     for cut in list(cutoffs) + [np.inf]:
@@ -842,8 +844,10 @@ def backtest(models: pd.DataFrame, target, cutoffs: Sequence[float], *, n_boot: 
             pred = ScalingPredictor(**kwargs).fit(models, target, train)
         except FitError:
             continue
-        boot = pred.bootstrap(n_boot, seed)
-        cr = boot.crossing(threshold, level)
+        if np.isfinite(cut):
+            cr = pred.bootstrap(n_boot, seed).crossing(threshold, level)
+        else:  # the reference row needs only its point estimate
+            cr = {"point": pred.crossing(threshold), "lower": np.nan, "upper": np.nan}
         row = {"cutoff_1e21": cut, "n_train": pred.n_train_, "crossing": cr["point"],
                "lower": cr["lower"], "upper": cr["upper"]}
         test = np.isfinite(flops) & ~train
