@@ -278,3 +278,18 @@ def test_bootstrap_survives_degenerate_resamples():
     assert 0 < boot.n_ok < 300
     out = boot.predict(models)
     assert np.isfinite(out.to_numpy()).all()
+
+
+def test_first_predictable_cutoff_and_payoff():
+    from osl.predict import first_predictable_cutoff, payoff_compute
+    table = pd.DataFrame({
+        "cutoff_1e21": [10.0, 50.0, 200.0, np.inf], "label": ["10", "50", "200", "all"],
+        "crossing": [24.5, 22.6, 22.5, 22.5], "lower": [23.0, 22.3, 22.4, np.nan],
+        "upper": [26.0, 22.8, 22.6, np.nan]})
+    # 10e21: too far off; 50e21 (log10 = 22.7) is *above* the midpoint 22.5: not a forecast.
+    assert np.isnan(first_predictable_cutoff(table))
+    table.loc[1, "cutoff_1e21"] = 20.0  # log10 = 22.3 < 22.5: a genuine forecast
+    assert first_predictable_cutoff(table) == 20.0
+    gain = pd.DataFrame({"log10_flops": [21, 22, 23, 24], "lower": [0.0, 0.1, 0.04, 0.2]})
+    assert payoff_compute(gain, 0.05) == 24
+    assert np.isnan(payoff_compute(gain, 0.5))

@@ -56,6 +56,12 @@ def publish(fig: plt.Figure, label: str) -> Path:
     return out / f"{label}.svg"
 
 
+def plot_band(ax, x, mean, lower, upper, *, color="C0", label=None) -> None:
+    """A curve with its interval band (the book's one style for fitted curves)."""
+    ax.fill_between(x, lower, upper, color=color, alpha=0.2, lw=0)
+    ax.plot(x, mean, color=color, label=label)
+
+
 def plot_prediction(ax, predictor, boot, models, target: str, train, *, grid, level: float = 0.8,
                     cutoff_1e21: float | None = None, annotate: bool = False) -> None:
     """Draw one fitted link on the equivalent-compute axis: band, curve, training and held-out
@@ -64,8 +70,7 @@ def plot_prediction(ax, predictor, boot, models, target: str, train, *, grid, le
     import numpy as np
 
     band = boot.curve_band(grid, level)
-    ax.fill_between(grid, band["lower"], band["upper"], color="C0", alpha=0.2, lw=0)
-    ax.plot(grid, band["mean"], color="C0")
+    plot_band(ax, grid, band["mean"], band["lower"], band["upper"])
     has = models[target].notna().to_numpy()
     m = models[has]
     tr = np.asarray(train, bool)[has]

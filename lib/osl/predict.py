@@ -885,3 +885,29 @@ def emergent_setup(task: str, variant: str = "paper") -> tuple[float, dict]:
     cutoff = settings.ARITHMETIC_CUTOFF_1E21 if arithmetic else settings.DEFAULT_CUTOFF_1E21
     return cutoff, {"benchmarks": bench, "link": LinkSpec(floor=False, loss="huber"),
                     "chance": chance or None}
+
+
+def first_predictable_cutoff(table: pd.DataFrame, tol_dex: float = 0.25) -> float:
+    """Smallest backtest cutoff *below the jump* that already forecasts it.
+
+    ``table`` is a :func:`backtest` result. A cutoff counts when the largest training model's
+    compute is below the final midpoint (a genuine forecast), its predicted midpoint is within
+    ``tol_dex`` orders of magnitude of the final one, and its interval covers the final one.
+    Returns the cutoff in 1e21 FLOPs, or NaN if no cutoff qualifies.
+    """
+    final = float(table.loc[table["label"] == "all", "crossing"].iloc[0])
+    early = table[table["label"] != "all"]
+    ok = early[(np.log10(early["cutoff_1e21"] * 1e21) < final)
+               & ((early["crossing"] - final).abs() <= tol_dex)
+               & (early["lower"] <= final) & (early["upper"] >= final)]
+    return float(ok["cutoff_1e21"].min()) if len(ok) else float("nan")
+
+
+def payoff_compute(gain: pd.DataFrame, minimum: float) -> float:
+    """First equivalent log10 FLOPs from which a :func:`gain_curve` band stays above ``minimum``
+    (NaN if it never does on the grid)."""
+    above = gain["lower"].to_numpy() > minimum
+    for i in range(len(above)):
+        if above[i:].all():
+            return float(gain["log10_flops"].iloc[i])
+    return float("nan")
