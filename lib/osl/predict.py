@@ -120,10 +120,14 @@ def fit_link_batch(X: np.ndarray, y: np.ndarray, spec: LinkSpec, init: np.ndarra
             break
         th, Xa, ya = theta[idx], X[idx], y[idx]
         r, J = R[idx], JAC[idx]
-        W = _huber_weights(r, spec.huber_delta) if spec.loss == "huber" else np.ones_like(r)
         Jt = np.swapaxes(J, 1, 2)
-        g = (Jt @ (W * r)[..., None])[..., 0]
-        H = Jt @ (W[..., None] * J)
+        if spec.loss == "huber":
+            W = _huber_weights(r, spec.huber_delta)
+            g = (Jt @ (W * r)[..., None])[..., 0]
+            H = Jt @ (W[..., None] * J)
+        else:
+            g = (Jt @ r[..., None])[..., 0]
+            H = Jt @ J
         if spec.floor:
             # Active set: a floor at its bound whose gradient points outward stays put, and
             # the step is solved for the free parameters only.
@@ -208,8 +212,8 @@ def fit_link(X: np.ndarray, y: np.ndarray, spec: LinkSpec = LinkSpec()) -> np.nd
     (c = 0, w = 0.03, b = 0) and a logit-linear fit; the one with the lower loss wins. The tests
     check the result against scipy's ``least_squares`` and ``curve_fit``.
     """
-    theta, _ = fit_link_multistart(X[None], np.asarray(y, float)[None], spec, max_iter=500,
-                                   tol=1e-10)
+    theta, _ = fit_link_multistart(X[None], np.asarray(y, float)[None], spec, max_iter=400,
+                                   tol=1e-9)
     return theta[0]
 
 
