@@ -417,6 +417,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSLError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    except BrokenPipeError:  # output piped into e.g. `head`
+        sys.stderr.close()
+        return 0
     return 0
 
 
