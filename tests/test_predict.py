@@ -293,3 +293,10 @@ def test_first_predictable_cutoff_and_payoff():
     gain = pd.DataFrame({"log10_flops": [21, 22, 23, 24], "lower": [0.0, 0.1, 0.04, 0.2]})
     assert payoff_compute(gain, 0.05) == 24
     assert np.isnan(payoff_compute(gain, 0.5))
+
+
+def test_clearing_range():
+    from osl.predict import clearing_range
+    gain = pd.DataFrame({"log10_flops": [21, 22, 23, 24], "lower": [0.0, 0.1, 0.2, 0.04]})
+    assert clearing_range(gain, 0.05) == (22.0, 23.0)
+    assert all(np.isnan(clearing_range(gain, 0.5)))

@@ -907,6 +907,13 @@ def first_predictable_cutoff(table: pd.DataFrame, tol_dex: float = 0.25) -> floa
     return float(ok["cutoff_1e21"].min()) if len(ok) else float("nan")
 
 
+def clearing_range(gain: pd.DataFrame, minimum: float) -> tuple[float, float]:
+    """First and last equivalent log10 FLOPs at which a :func:`gain_curve` band's lower edge is
+    above ``minimum`` (NaN, NaN if never)."""
+    x = gain.loc[gain["lower"].to_numpy() > minimum, "log10_flops"]
+    return (float(x.min()), float(x.max())) if len(x) else (float("nan"), float("nan"))
+
+
 def payoff_compute(gain: pd.DataFrame, minimum: float) -> float:
     """First equivalent log10 FLOPs from which a :func:`gain_curve` band stays above ``minimum``
     (NaN if it never does on the grid)."""
