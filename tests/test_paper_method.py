@@ -19,32 +19,30 @@ from osl.predict import cutoff_split, evaluate, top_split
 TASKS = list(settings.EMERGENT_TASKS)
 
 
+def _fill_missing(Z, miss, reconstruct, tol):
+    """The paper's loop: replace missing cells by a rank-1 reconstruction until they settle."""
+    Z[miss] = 0.0
+    for _ in range(1000):
+        R = reconstruct(Z)
+        change = np.max(np.abs(R[miss] - Z[miss])) if miss.any() else 0.0
+        Z[miss] = R[miss]
+        if change < tol:
+            break
+    return Z
+
+
 def reference_impute_fit(X):
     scaler = StandardScaler().fit(X)
     Z = scaler.transform(X)
-    miss = np.isnan(Z)
-    Z[miss] = 0.0
     pca = PCA(n_components=1)
-    for _ in range(1000):
-        R = pca.inverse_transform(pca.fit_transform(Z))
-        change = np.max(np.abs(R[miss] - Z[miss])) if miss.any() else 0.0
-        Z[miss] = R[miss]
-        if change < 1e-4:
-            break
+    Z = _fill_missing(Z, np.isnan(Z), lambda A: pca.inverse_transform(pca.fit_transform(A)), 1e-4)
     pca.fit(Z)
     return scaler, pca, np.clip(scaler.inverse_transform(Z), 0, 1)
 
 
 def reference_impute_apply(X, scaler, pca):
     Z = scaler.transform(X)
-    miss = np.isnan(Z)
-    Z[miss] = 0.0
-    for _ in range(1000):
-        R = pca.inverse_transform(pca.transform(Z))
-        change = np.max(np.abs(R[miss] - Z[miss])) if miss.any() else 0.0
-        Z[miss] = R[miss]
-        if change < 1e-8:
-            break
+    Z = _fill_missing(Z, np.isnan(Z), lambda A: pca.inverse_transform(pca.transform(A)), 1e-8)
     return np.clip(scaler.inverse_transform(Z), 0, 1)
 
 
