@@ -30,7 +30,7 @@ def raw_table(n: int = 6, seed: int = 0) -> pd.DataFrame:
         row = {"Model": f"org/model-{i}", "Model Family": "Fam" if i < n // 2 else "Other",
                "Model Size (B)": 1.0 + i, "Pretraining Data Size (T)": 1.0,
                "FLOPs (1E21)": 6.0 * (1.0 + i)}
-        for b in data.settings.BASE_BENCHMARKS:
+        for b in data.presets.BASE_BENCHMARKS:
             row[b] = float(rng.uniform(0.2, 0.8))
         rows.append(row)
     return pd.DataFrame(rows)
@@ -56,7 +56,7 @@ def lowrank_scores(n: int, loadings: np.ndarray, *, noise: float, seed: int,
     miss[miss.all(axis=1), 0] = False  # every model keeps at least one score
     Xm = X.copy()
     Xm[miss] = np.nan
-    cols = list(data.settings.BASE_BENCHMARKS)[:p]
+    cols = list(data.presets.BASE_BENCHMARKS)[:p]
     idx = [f"m{i}" for i in range(n)]
     return (pd.DataFrame(X, index=idx, columns=cols), pd.DataFrame(Xm, index=idx, columns=cols),
             miss)

@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from osl import paths, settings
-from osl.paper import PAPER
+from osl import paths, presets
+from osl.reported import PAPER
 from osl.report import REPRODUCED, verdict
 
 from test_notebooks import NOTEBOOKS
@@ -19,7 +19,7 @@ REQUIRED_KEYS = {
                             "pc1_3_explained_variance", "pc1_explained_variance_standardized",
                             "median_within_family_r2", "pooled_r2", "shared_slope_r2"},
     "02_emergence": {"n_tasks", "share_tasks_pc_beats_flops"} | {
-        f"{t}_test_mse_{p}" for t in settings.EMERGENT_TASKS for p in ("pc1", "pc3", "logflops")},
+        f"{t}_test_mse_{p}" for t in presets.EMERGENT_TASKS for p in ("pc1", "pc3", "logflops")},
     "03_agents": {"agentbench_test_mse_pc3", "agentbench_gpt4_predicted", "agentbench_gpt4_actual",
                   "agentboard_test_mse_pc2", "instruct_pc1_explained_variance"},
     "04_post_training": {"gsm8k_cot_test_mse_pc3", "gsm8k_cot_test_mse_logflops",
@@ -49,7 +49,7 @@ def test_results_file_schema(built_book, nb):
 def test_chapter_numbers_match_the_paper(built_book, nb):
     doc = json.loads((built_book.build / "results" / f"{nb.stem}.json").read_text())
     for key, ref in PAPER.get(nb.stem, {}).items():
-        assert key in doc["numbers"], f"{key} is in osl.paper but the chapter does not report it"
+        assert key in doc["numbers"], f"{key} is in osl.reported but the chapter does not report it"
         n = doc["numbers"][key]
         assert n["paper"] == ref.value and n["tolerance"] == ref.tolerance
         if ref.value is not None:

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from osl import data, settings
+from osl import data, presets
 from osl.errors import (ChecksumError, DataUnavailableError, DuplicateModelError, OSLError,
                         SchemaError, ScoreError)
 
@@ -95,7 +95,7 @@ def test_core_set_matches_the_paper(base_models):
     assert core["family"].nunique() == 21
     assert base_models["is_preregistered"].sum() == 20
     assert not core["is_preregistered"].any()
-    assert set(core["family"]) <= settings.CORE_FAMILIES
+    assert set(core["family"]) <= presets.CORE_FAMILIES
 
 
 def test_tidy_table_units_and_flags(base_models):
@@ -107,43 +107,43 @@ def test_tidy_table_units_and_flags(base_models):
     assert "1000x" in base_models.loc["cerebras/btlm-3b-8k-base", "quirk"]
     assert base_models.loc[base_models["family"] == "StarCoder", "is_code"].all()
     assert not base_models.loc[base_models["family"] == "Llama-2", "is_code"].any()
-    scores = base_models[list(settings.BASE_BENCHMARKS)].to_numpy()
+    scores = base_models[list(presets.BASE_BENCHMARKS)].to_numpy()
     assert np.nanmin(scores) >= 0 and np.nanmax(scores) <= 1
 
 
 def test_missing_column_is_named(raw):
     with pytest.raises(SchemaError, match="HumanEval"):
-        data.tidy_model_table(raw.drop(columns="HumanEval"), settings.BASE_BENCHMARKS)
+        data.tidy_model_table(raw.drop(columns="HumanEval"), presets.BASE_BENCHMARKS)
 
 
 def test_non_numeric_score_is_reported_with_model(raw):
     raw["MMLU"] = raw["MMLU"].astype(object)
     raw.loc[2, "MMLU"] = "n/a"
     with pytest.raises(ScoreError, match=r"non-numeric.*org/model-2='n/a'"):
-        data.tidy_model_table(raw, settings.BASE_BENCHMARKS)
+        data.tidy_model_table(raw, presets.BASE_BENCHMARKS)
 
 
 def test_percentages_are_out_of_range(raw):
     raw.loc[1, "GSM8K"] = 45.0
     with pytest.raises(ScoreError, match=r"outside \[0.0, 1.0\].*org/model-1=45.*divide percentages"):
-        data.tidy_model_table(raw, settings.BASE_BENCHMARKS)
+        data.tidy_model_table(raw, presets.BASE_BENCHMARKS)
 
 
 def test_negative_flops_rejected(raw):
     raw.loc[0, "FLOPs (1E21)"] = -3
     with pytest.raises(ScoreError, match="FLOPs"):
-        data.tidy_model_table(raw, settings.BASE_BENCHMARKS)
+        data.tidy_model_table(raw, presets.BASE_BENCHMARKS)
 
 
 def test_duplicate_models_rejected(raw):
     raw.loc[3, "Model"] = raw.loc[0, "Model"]
     with pytest.raises(DuplicateModelError, match="org/model-0"):
-        data.tidy_model_table(raw, settings.BASE_BENCHMARKS)
+        data.tidy_model_table(raw, presets.BASE_BENCHMARKS)
 
 
 def test_not_a_frame():
     with pytest.raises(SchemaError, match="DataFrame"):
-        data.tidy_model_table([1, 2], settings.BASE_BENCHMARKS)
+        data.tidy_model_table([1, 2], presets.BASE_BENCHMARKS)
 
 
 def test_user_csv_round_trip(raw, tmp_path):
@@ -168,7 +168,7 @@ def test_load_scores_ranges():
 
 def test_agent_and_emergent_loaders_scale_every_target_to_unit_range():
     agents = data.load_agents()
-    for tidy in settings.AGENT_TARGETS:
+    for tidy in presets.AGENT_TARGETS:
         assert 0 <= agents[tidy].min() and agents[tidy].max() <= 1
     assert agents.loc["gpt-4-0613", "agentbench"] == pytest.approx(0.401)
     em = data.load_emergent()
@@ -181,10 +181,10 @@ def test_bbh_means_and_chance_normalisation_match_upstream():
     normalisation equals its ',norm' columns."""
     pt = data.load_post_training()
     raw = data.read_csv("base_llm_post_training_eval.csv").set_index("Model").loc[pt.index]
-    for prompt, (prefix, _) in settings.BBH_PROMPTS.items():
+    for prompt, (prefix, _) in presets.BBH_PROMPTS.items():
         overall = raw[f"{prefix}_overall_3_exact_match,flexible-extract"]
         np.testing.assert_allclose(pt[prompt], overall, atol=1e-12)
-        for sub, chance in settings.BBH_CHANCE.items():
+        for sub, chance in presets.BBH_CHANCE.items():
             col = data.bbh_subtask_column(prompt, sub)
             np.testing.assert_allclose(data.chance_normalize(raw[col], chance),
                                        raw[col + ",norm"], atol=1e-12)

@@ -13,10 +13,10 @@ from scipy.optimize import curve_fit
 from sklearn.decomposition import PCA
 from sklearn.preprocessing import StandardScaler
 
-from osl import data, settings
+from osl import data, presets
 from osl.predict import cutoff_split, evaluate, top_split
 
-TASKS = list(settings.EMERGENT_TASKS)
+TASKS = list(presets.EMERGENT_TASKS)
 
 
 def _fill_missing(Z, miss, reconstruct, tol):
@@ -51,7 +51,7 @@ def floored_sigmoid(X, c, *rest):
     return (1 - b) / (1 + np.exp(-(c + X @ w))) + b
 
 
-def reference_test_mse(models, task, split, k, bench=settings.BASE_BENCHMARKS):
+def reference_test_mse(models, task, split, k, bench=presets.BASE_BENCHMARKS):
     bench = list(bench)
     tr = models[split.train & models[task].notna().to_numpy()]
     te = models[split.test & models[task].notna().to_numpy()]
@@ -61,7 +61,7 @@ def reference_test_mse(models, task, split, k, bench=settings.BASE_BENCHMARKS):
     Ptr, Pte = pca.transform(Xtr)[:, :k], pca.transform(Xte)[:, :k]
     p0 = [0.0] + [0.03] * k + [0.0]
     lo = [-np.inf] * (k + 1) + [0.0]
-    hi = [np.inf] * (k + 1) + [settings.MAX_FLOOR]
+    hi = [np.inf] * (k + 1) + [presets.MAX_FLOOR]
     popt, _ = curve_fit(lambda X, *p: floored_sigmoid(X, *p), Ptr, tr[task].to_numpy(), p0=p0,
                         bounds=(lo, hi), maxfev=20000)
     return float(np.mean((floored_sigmoid(Pte, *popt) - te[task].to_numpy()) ** 2))
@@ -84,7 +84,7 @@ def reference_logflops_mse(models, task, split):
     popt, _ = curve_fit(lambda x, c, w, b: floored_sigmoid(x[:, None], c, w, b),
                         np.log(tr["flops_1e21"].to_numpy()), tr[task].to_numpy(),
                         p0=[0.0, 0.03, 0.0],
-                        bounds=([-np.inf, -np.inf, 0.0], [np.inf, np.inf, settings.MAX_FLOOR]),
+                        bounds=([-np.inf, -np.inf, 0.0], [np.inf, np.inf, presets.MAX_FLOOR]),
                         maxfev=20000)
     pred = floored_sigmoid(np.log(te["flops_1e21"].to_numpy())[:, None], *popt)
     return float(np.mean((pred - te[task].to_numpy()) ** 2))
@@ -114,16 +114,16 @@ def test_logflops_baseline_matches_reference(emergent, task):
 def test_agent_heldout_mse_matches_reference_implementation(target, k):
     agents = data.load_agents()
     split = top_split(agents, target)
-    ours = evaluate(agents, target, split, n_pcs=k, benchmarks=settings.INSTRUCT_BENCHMARKS,
-                    reference=settings.INSTRUCT_REFERENCE_FAMILY)["mse"]
-    ref = reference_test_mse(agents, target, split, k, bench=settings.INSTRUCT_BENCHMARKS)
+    ours = evaluate(agents, target, split, n_pcs=k, benchmarks=presets.INSTRUCT_BENCHMARKS,
+                    reference=presets.INSTRUCT_REFERENCE_FAMILY)["mse"]
+    ref = reference_test_mse(agents, target, split, k, bench=presets.INSTRUCT_BENCHMARKS)
     assert ours == pytest.approx(ref, rel=0.05, abs=1e-4)
 
 
 @pytest.mark.parametrize("target", ["gsm8k_naive", "gsm8k_cot", "gsm8k_sc", "bbh_cot"])
 def test_post_training_heldout_mse_matches_reference_implementation(target):
     pt = data.load_post_training()
-    bench = tuple(b for b in settings.BASE_BENCHMARKS if b != "GSM8K")
+    bench = tuple(b for b in presets.BASE_BENCHMARKS if b != "GSM8K")
     split = cutoff_split(pt)
     ours = evaluate(pt, target, split, n_pcs=3, benchmarks=bench)["mse"]
     ref = reference_test_mse(pt, target, split, 3, bench=bench)

@@ -7,11 +7,14 @@ import pandas as pd
 import pytest
 from scipy.special import expit
 
-from osl import settings
-from osl.errors import FitError, NotFittedError, ScoreError
-from osl.predict import (LinkSpec, ScalingPredictor, cutoff_split, evaluate, family_splits,
-                         fit_link, fit_link_batch, fit_link_scipy, heldout_split,
-                         gain_curve, gain_predict, leave_one_out, link, metrics, top_split)
+from osl import presets
+from osl.errors import ArgumentError, FitError, NotFittedError, ScoreError
+from osl.predict import (LinkSpec, PairedFit, ScalingPredictor, cutoff_split, evaluate,
+                         family_splits, fit_link, fit_link_batch, heldout_split, leave_one_out,
+                         link, metrics, top_split)
+from osl.predict.link import loss as _loss
+
+from reference_method import fit_link_scipy
 
 from conftest import lowrank_scores
 
@@ -49,8 +52,8 @@ def test_plain_sigmoid_has_no_floor():
 def test_floor_stays_in_its_box():
     X, y = sigmoid_data(params=(0.0, 2.0, 0.45), noise=0.005)  # true floor above the bound
     p = fit_link(X, y)
-    assert 0.0 <= p[-1] <= settings.MAX_FLOOR + 1e-12
-    assert p[-1] == pytest.approx(settings.MAX_FLOOR, abs=1e-6)
+    assert 0.0 <= p[-1] <= presets.MAX_FLOOR + 1e-12
+    assert p[-1] == pytest.approx(presets.MAX_FLOOR, abs=1e-6)
 
 
 @pytest.mark.parametrize("spec", [LinkSpec(), LinkSpec(floor=False), LinkSpec(loss="huber", huber_delta=0.05)])
@@ -61,7 +64,6 @@ def test_batched_fit_agrees_with_scipy(spec):
     ref = np.stack([fit_link_scipy(X[i], y[i], spec) for i in range(5)])
     got, ok = fit_link_batch(X, y, spec, ref.mean(axis=0))
     assert ok.all()
-    from osl.predict import _loss
     for i in range(5):
         l_ref = _loss(link(ref[i], X[i]) - y[i], spec)
         l_got = _loss(link(got[i], X[i]) - y[i], spec)
@@ -111,7 +113,7 @@ def test_crossing_recovers_a_known_crossing():
     cr = pred.bootstrap(300, seed=6).crossing(level=0.9)
     assert cr["lower"] < 23.0 < cr["upper"]
     # A threshold on the target's scale: y = 0.8 is reached where sigmoid = (0.8 - b) / (1 - b).
-    b = pred.params_["b"]
+    b = pred.coef_["b"]
     x = 23.0 + np.log((0.8 - b) / (1 - 0.8)) / 2.0
     assert pred.crossing(0.8) == pytest.approx(x, abs=0.1)
 
@@ -123,7 +125,7 @@ def test_pc_crossing_sits_where_the_curve_is_halfway(core):
     pred = ScalingPredictor(n_pcs=2).fit(models, "word_unscrambling_2_exact_match",
                                          cutoff_split(models).train)
     x = pred.crossing()
-    b = pred.params_["b"]
+    b = pred.coef_["b"]
     assert pred.curve(np.array([x]))[0] == pytest.approx(b + (1 - b) / 2, abs=1e-9)
     # and the curve is the model's own prediction along the axis
     m = models[models["family"] == "Llama-2"]
@@ -176,15 +178,15 @@ def test_bad_inputs_get_clear_errors():
     models["pct"] = models["target"] * 100
     with pytest.raises(ScoreError, match="outside"):
         ScalingPredictor(predictor="log_flops").fit(models, "pct")
-    with pytest.raises(FitError, match="predictor must be"):
+    with pytest.raises(ArgumentError, match="predictor must be"):
         ScalingPredictor(predictor="params")
-    with pytest.raises(FitError, match="chance"):
+    with pytest.raises(ArgumentError, match="chance"):
         ScalingPredictor(chance=2.0)
     with pytest.raises(NotFittedError):
         ScalingPredictor().predict(models)
-    with pytest.raises(FitError, match="loss"):
+    with pytest.raises(ArgumentError, match="loss"):
         LinkSpec(loss="l1")
-    with pytest.raises(FitError, match="train mask"):
+    with pytest.raises(ArgumentError, match="train has 2 entries"):
         ScalingPredictor(predictor="log_flops").fit(models, "target", train=[True, False])
 
 
@@ -217,8 +219,8 @@ def test_column_predictor():
     a = ScalingPredictor(predictor="columns", columns=("elo",)).fit(models, "target")
     b = ScalingPredictor(predictor="log_flops").fit(models, "target")
     np.testing.assert_allclose(a.predict(models), b.predict(models), atol=1e-5)
-    assert list(a.params_.index) == ["c", "w_elo", "b"]
-    with pytest.raises(FitError, match="columns"):
+    assert list(a.coef_.index) == ["c", "w_elo", "b"]
+    with pytest.raises(ArgumentError, match="columns"):
         ScalingPredictor(predictor="columns")
 
 
@@ -231,17 +233,20 @@ def test_paired_gain_of_identical_fits_is_exactly_zero_and_recovers_a_known_gain
     a = ScalingPredictor(predictor="log_flops").fit(models, "better")
     b = ScalingPredictor(predictor="log_flops").fit(models, "target")
     ba, bb = a.bootstrap(200, seed=3), b.bootstrap(200, seed=3)
-    same = gain_curve(bb, bb, [22.0, 23.0, 24.0])
+    same = PairedFit(bb, bb).curve([22.0, 23.0, 24.0])
     np.testing.assert_allclose(same[["gain", "lower", "upper"]].to_numpy(), 0.0, atol=1e-12)
-    g = gain_curve(ba, bb, [22.0, 23.0, 24.0], level=0.9)
+    g = PairedFit(ba, bb).curve([22.0, 23.0, 24.0], level=0.9)
     truth = link(np.array([-44.0, 2.0, 0.05]), np.array([[22.0], [23.0], [24.0]])) - \
         link(np.array([-46.0, 2.0, 0.05]), np.array([[22.0], [23.0], [24.0]]))
     assert np.all(np.abs(g["gain"] - truth) < 0.03)
     assert np.all((g["lower"] - 0.02 <= truth) & (truth <= g["upper"] + 0.02))
-    per_model = gain_predict(ba, bb, models.iloc[:5])
+    per_model = PairedFit(ba, bb).predict(models.iloc[:5])
     np.testing.assert_allclose(per_model["gain"], a.predict(models.iloc[:5]) - b.predict(models.iloc[:5]))
-    with pytest.raises(FitError, match="same number"):
-        gain_curve(ba, b.bootstrap(50, seed=3), [23.0])
+    np.testing.assert_allclose(per_model["observed"], models["better"].iloc[:5] - models["target"].iloc[:5])
+    with pytest.raises(FitError, match="same training models"):
+        PairedFit(ba, b.bootstrap(50, seed=3))
+    with pytest.raises(FitError, match="same training models"):
+        PairedFit(ba, b.bootstrap(200, seed=4))
 
 
 def test_batched_fit_never_calls_a_failed_fit_converged():
@@ -249,11 +254,11 @@ def test_batched_fit_never_calls_a_failed_fit_converged():
     Xn = np.full((1,) + X.shape, np.nan)
     theta, ok = fit_link_batch(Xn, y[None], LinkSpec(), np.array([0.0, 0.03, 0.03, 0.5]))
     assert not ok[0]
-    assert 0.0 <= theta[0, -1] <= settings.MAX_FLOOR  # an out-of-box start is clipped
+    assert 0.0 <= theta[0, -1] <= presets.MAX_FLOOR  # an out-of-box start is clipped
 
 
 def test_multistart_escapes_a_bad_start_on_a_steep_curve():
-    from osl.predict import _loss, fit_link_multistart
+    from osl.predict.link import fit_link_multistart
     X, y = sigmoid_data(n=80, params=(-2.0, 40.0, 0.0), noise=0.01, seed=13)
     bad = np.array([5.0, -1.0, 0.1])  # the wrong side of a steep step
     one, _ = fit_link_batch(X[None], y[None], LinkSpec(), bad, max_iter=500)
@@ -281,7 +286,7 @@ def test_bootstrap_survives_degenerate_resamples():
 
 
 def test_first_predictable_cutoff_and_payoff():
-    from osl.predict import first_predictable_cutoff, payoff_compute
+    from osl.predict.chapters import first_predictable_cutoff, payoff_compute
     table = pd.DataFrame({
         "cutoff_1e21": [10.0, 50.0, 200.0, np.inf], "label": ["10", "50", "200", "all"],
         "crossing": [24.5, 22.6, 22.5, 22.5], "lower": [23.0, 22.3, 22.4, np.nan],
@@ -296,7 +301,7 @@ def test_first_predictable_cutoff_and_payoff():
 
 
 def test_clearing_range():
-    from osl.predict import clearing_range
+    from osl.predict.chapters import clearing_range
     gain = pd.DataFrame({"log10_flops": [21, 22, 23, 24], "lower": [0.0, 0.1, 0.2, 0.04]})
     assert clearing_range(gain, 0.05) == (22.0, 23.0)
     assert all(np.isnan(clearing_range(gain, 0.5)))

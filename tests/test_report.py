@@ -8,7 +8,7 @@ import pytest
 
 from osl import figures, report
 from osl.errors import OSLError
-from osl.paper import PAPER
+from osl.reported import PAPER
 
 
 @pytest.fixture

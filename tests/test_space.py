@@ -4,8 +4,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from osl import settings
-from osl.paper import PAPER
+from osl import presets
+from osl.reported import PAPER
 from osl.space import bootstrap_capability_space, fit_capability_space, stratified_indices
 
 CH1 = PAPER["01_capability_space"]
@@ -36,9 +36,9 @@ def test_pc1_is_general_and_linear_in_compute_within_families(space):
 
 
 def test_train_mask_fits_on_train_only(core):
-    train = core["log10_flops"].fillna(np.inf).to_numpy() <= np.log10(settings.DEFAULT_CUTOFF_1E21) + 21
+    train = core["log10_flops"].fillna(np.inf).to_numpy() <= np.log10(presets.DEFAULT_CUTOFF_1E21) + 21
     sp = fit_capability_space(core, train=train)
-    assert sp.capability._fit["index"].equals(core.index[train])
+    assert sp.capability.index_.equals(core.index[train])
     assert len(sp.scores) == len(core)  # held-out models are scored too
 
 
@@ -58,7 +58,7 @@ def test_bootstrap_is_reproducible_and_brackets_the_fit(core, space):
     ev = a.interval("explained_variance_ratio")
     pc1 = space.capability.explained_variance_ratio_["PC-1"]
     assert ev.loc["PC-1", "lower"] < pc1 < ev.loc["PC-1", "upper"]
-    assert (a.efficiency[settings.REFERENCE_FAMILY] == 0).all()
+    assert (a.efficiency[presets.REFERENCE_FAMILY] == 0).all()
     assert a.n_iter.max() < 100
 
 

@@ -18,15 +18,15 @@ handful of batched linear-algebra calls (see :func:`fit_batch`).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from typing import Sequence
 
 import numpy as np
 import pandas as pd
 
-from . import settings
+from . import presets, validate
 from .data import coerce_scores
-from .errors import FitError, NotFittedError, ScoreError
+from .errors import ArgumentError, FitError, NotFittedError, ScoreError
 
 
 def pc_names(k: int) -> list[str]:
@@ -51,8 +51,8 @@ def _top_component(Zc: np.ndarray) -> np.ndarray:
     return vecs[..., -1]
 
 
-def impute_stack(X: np.ndarray, *, tol: float = settings.IMPUTE_TOL,
-                 max_iter: int = settings.IMPUTE_MAX_ITER) -> dict[str, np.ndarray]:
+def impute_stack(X: np.ndarray, *, tol: float = presets.IMPUTE_TOL,
+                 max_iter: int = presets.IMPUTE_MAX_ITER) -> dict[str, np.ndarray]:
     """Rank-1 iterative PCA imputation of each matrix of a (B, n, p) stack with NaNs.
 
     Returns ``X`` (imputed, unstandardized, clipped to [0, 1]), ``mean``/``std`` (B, 1, p) of the
@@ -143,123 +143,199 @@ def align_signs(components: np.ndarray, reference: np.ndarray) -> np.ndarray:
     return np.where(dots < 0, -1.0, 1.0)
 
 
-def fit_batch(X: np.ndarray, *, standardize: bool = False, tol: float = settings.IMPUTE_TOL,
-              max_iter: int = settings.IMPUTE_MAX_ITER) -> dict[str, np.ndarray]:
-    """Impute then PCA each matrix of a (B, n, p) stack: the bootstrap's workhorse."""
+# --------------------------------------------------------------------------------------------
+# One fitted capability space (or a stack of them): the only representation in the library
+# --------------------------------------------------------------------------------------------
+@dataclass(frozen=True, eq=False)
+class CapabilityFit:
+    """Fitted imputer + PCA, for one training set (``n_fits == 1``) or a stack of resamples.
+
+    Every array has a leading axis of length ``n_fits``. The imputer's rank-1 model lives in
+    standardized units (``mean``, ``std``, ``center``, ``component``); the PCA subtracts
+    ``pca_mean``, divides by ``pca_scale`` (ones unless ``standardize``) and projects on the rows
+    of ``components`` (largest variance first). Built by :func:`fit_capabilities`; read by
+    :meth:`transform`, which everything that needs capabilities calls.
+    """
+
+    benchmarks: tuple[str, ...]
+    standardize: bool
+    mean: np.ndarray                       #: (B, p) imputer standardization: mean
+    std: np.ndarray                        #: (B, p) imputer standardization: std
+    center: np.ndarray                     #: (B, p) rank-1 model: centre (standardized)
+    component: np.ndarray                  #: (B, p) rank-1 model: direction (standardized)
+    pca_mean: np.ndarray                   #: (B, p)
+    pca_scale: np.ndarray                  #: (B, p)
+    components: np.ndarray                 #: (B, p, p), one component per row
+    explained_variance_ratio: np.ndarray   #: (B, p)
+    n_iter: np.ndarray                     #: (B,) imputation rounds
+    converged: np.ndarray                  #: (B,)
+
+    @property
+    def n_fits(self) -> int:
+        return self.mean.shape[0]
+
+    def impute(self, X: np.ndarray) -> np.ndarray:
+        """Fill the NaN cells of new rows (m, p) with each fitted rank-1 model: (B, m, p)."""
+        X = np.asarray(X, float)
+        if not np.isnan(X).any():
+            return np.broadcast_to(X, (self.n_fits,) + X.shape)
+        return impute_rows(X, self.mean, self.std, self.center, self.component)
+
+    def transform(self, X: np.ndarray, k: int | None = None) -> np.ndarray:
+        """Capability coordinates PC-1..PC-k of rows (m, p), imputed first: (B, m, k)."""
+        k = self.components.shape[1] if k is None else k
+        Xi = self.impute(X)
+        return project(Xi, self, k)
+
+    def signs_to(self, reference: "CapabilityFit", k: int) -> "CapabilityFit":
+        """A copy whose first ``k`` components point the same way as ``reference``'s."""
+        flips = align_signs(self.components, reference.components[0, :k])
+        comps = self.components.copy()
+        comps[:, :k] *= flips[:, :, None]
+        return replace(self, components=comps)
+
+
+def project(Xi: np.ndarray, fit: CapabilityFit, k: int) -> np.ndarray:
+    """PC scores (B, m, k) of complete rows ``Xi`` ((m, p) or (B, m, p)) under ``fit``."""
+    Z = (Xi - fit.pca_mean[:, None, :]) / fit.pca_scale[:, None, :]
+    return np.einsum("bmp,bkp->bmk", Z, fit.components[:, :k])
+
+
+def fit_capabilities(X: np.ndarray, benchmarks: Sequence[str], *, standardize: bool = False,
+                     tol: float = presets.IMPUTE_TOL, max_iter: int = presets.IMPUTE_MAX_ITER
+                     ) -> tuple[CapabilityFit, np.ndarray, np.ndarray]:
+    """Impute then PCA each matrix of a (B, n, p) stack (or one (n, p) matrix).
+
+    Returns the fit, the imputed scores (B, n, p) and their PC scores (B, n, p). Inputs are
+    assumed valid (see :class:`CapabilityModel` for the checked entry point).
+    """
+    X = np.asarray(X, float)
+    if X.ndim == 2:
+        X = X[None]
     imp = impute_stack(X, tol=tol, max_iter=max_iter)
     pca = pca_stack(imp["X"], standardize=standardize)
-    return {**pca, "X": imp["X"], "n_iter": imp["n_iter"], "converged": imp["converged"],
-            "imputer": {k: imp[k] for k in ("mean", "std", "center", "component")}}
+    fit = CapabilityFit(
+        benchmarks=tuple(benchmarks), standardize=standardize,
+        mean=imp["mean"][:, 0], std=imp["std"][:, 0], center=imp["center"][:, 0],
+        component=imp["component"], pca_mean=pca["mean"][:, 0], pca_scale=pca["scale"][:, 0],
+        components=pca["components"], explained_variance_ratio=pca["explained_variance_ratio"],
+        n_iter=imp["n_iter"], converged=imp["converged"])
+    return fit, imp["X"], pca["scores"]
+
+
+def check_capability_inputs(X: np.ndarray, benchmarks: Sequence[str], n_components: int,
+                            what: str = "capability training set") -> None:
+    """The conditions a training matrix must meet to fit capabilities (clear errors)."""
+    n = X.shape[0]
+    empty = np.isnan(X).all(axis=1)
+    if empty.any():
+        raise ScoreError(f"{what}: {int(empty.sum())} model(s) have no score on any of "
+                         f"{list(benchmarks)}; drop them or add scores.")
+    need = max(3, n_components + 1)
+    if n < need:
+        raise FitError(f"{what}: fitting {n_components} capability dimension(s) needs at least "
+                       f"{need} training models with scores; got {n}. Add models or lower "
+                       "n_pcs / n_components.")
+    counts = np.sum(~np.isnan(X), axis=0)
+    for b, c in zip(benchmarks, counts):
+        if c < 2:
+            raise FitError(f"{what}: benchmark {b!r} has {c} observed score(s) among the training "
+                           "models; at least 2 are needed. Drop it from `benchmarks`.")
+    with np.errstate(invalid="ignore"):
+        sd = np.nanstd(X, axis=0)
+    if np.any(sd == 0):
+        const = [b for b, s in zip(benchmarks, sd) if s == 0]
+        raise FitError(f"{what}: benchmark(s) {const} are constant across the training models "
+                       "and carry no information; drop them from `benchmarks`.")
 
 
 # --------------------------------------------------------------------------------------------
-# The fitted object
+# The estimator
 # --------------------------------------------------------------------------------------------
-@dataclass
 class CapabilityModel:
     """Impute-then-PCA capability extractor, fitted on training models, applied to any model.
 
-    >>> cap = CapabilityModel().fit(train[BENCHMARKS])      # doctest: +SKIP
-    >>> cap.transform(test[BENCHMARKS])[["PC-1", "PC-2"]]   # doctest: +SKIP
+    Parameters are the user's choices; what fitting learns is in attributes with a trailing
+    underscore (``fit_``, the :class:`CapabilityFit`; ``explained_variance_ratio_``, ...).
+
+    >>> cap = CapabilityModel(benchmarks=["a", "b", "c"], n_components=2)   # doctest: +SKIP
+    >>> cap.fit(train).transform(test)                                      # doctest: +SKIP
     """
 
-    benchmarks: Sequence[str] = settings.BASE_BENCHMARKS
-    n_components: int = 5
-    standardize: bool = False
-    tol: float = settings.IMPUTE_TOL
-    max_iter: int = settings.IMPUTE_MAX_ITER
-    _fit: dict | None = field(default=None, repr=False)
+    def __init__(self, benchmarks: Sequence[str] = presets.BASE_BENCHMARKS, n_components: int = 5,
+                 standardize: bool = False, tol: float = presets.IMPUTE_TOL,
+                 max_iter: int = presets.IMPUTE_MAX_ITER):
+        self.benchmarks = validate.names("benchmarks", benchmarks)
+        self.n_components = validate.integer("n_components", n_components, low=1,
+                                             high=len(self.benchmarks))
+        if not isinstance(standardize, (bool, np.bool_)):
+            raise ArgumentError(f"standardize must be True or False, got {standardize!r}.")
+        self.standardize = bool(standardize)
+        self.tol = validate.real("tol", tol, low=0.0, low_open=True)
+        self.max_iter = validate.integer("max_iter", max_iter, low=1)
+        self.fit_: CapabilityFit | None = None
 
-    # -- validation -------------------------------------------------------------------------
-    def _matrix(self, scores: pd.DataFrame, what: str) -> np.ndarray:
-        if not isinstance(scores, pd.DataFrame):
-            raise ScoreError(f"{what}: expected a DataFrame with columns {list(self.benchmarks)}, "
-                             f"got {type(scores).__name__}.")
+    def __repr__(self) -> str:
+        return (f"CapabilityModel(benchmarks={list(self.benchmarks)}, "
+                f"n_components={self.n_components}, standardize={self.standardize})")
+
+    def _matrix(self, scores, what: str) -> np.ndarray:
+        scores = validate.frame(scores, what)
         X = coerce_scores(scores, list(self.benchmarks), table=what).to_numpy()
-        empty = np.isnan(X).all(axis=1)
-        if empty.any():
-            raise ScoreError(f"{what}: model(s) {list(scores.index[empty][:5])} have no score on "
-                             f"any of {list(self.benchmarks)}; drop them or add scores.")
+        if len(X) and np.isnan(X).all(axis=1).any():
+            rows = list(scores.index[np.isnan(X).all(axis=1)][:5])
+            raise ScoreError(f"{what}: model(s) {rows} have no score on any of "
+                             f"{list(self.benchmarks)}; drop them or add scores.")
         return X
 
-    # -- fitting ----------------------------------------------------------------------------
     def fit(self, scores: pd.DataFrame) -> "CapabilityModel":
         """Fit the imputer and the PCA on the training models ``scores`` (rows = models)."""
-        p = len(self.benchmarks)
-        if not 1 <= self.n_components <= p:
-            raise FitError(f"n_components must be between 1 and {p}, got {self.n_components}.")
         X = self._matrix(scores, "capability training set")
-        n = X.shape[0]
-        if n < max(3, self.n_components + 1):
-            raise FitError(f"Fitting capabilities needs at least {max(3, self.n_components + 1)} "
-                           f"training models with scores; got {n}.")
-        counts = np.sum(~np.isnan(X), axis=0)
-        for b, c in zip(self.benchmarks, counts):
-            if c < 2:
-                raise FitError(f"Benchmark {b!r} has {c} observed score(s) among the training "
-                               "models; at least 2 are needed. Drop it from `benchmarks`.")
-        sd = np.nanstd(X, axis=0)
-        if np.any(sd == 0):
-            const = [b for b, s in zip(self.benchmarks, sd) if s == 0]
-            raise FitError(f"Benchmark(s) {const} are constant across the training models and "
-                           "carry no information; drop them from `benchmarks`.")
-        imp = impute_stack(X[None], tol=self.tol, max_iter=self.max_iter)
-        pca = pca_stack(imp["X"], standardize=self.standardize)
-        self._fit = {
-            "index": scores.index.copy(),
-            "mean": imp["mean"][0, 0], "std": imp["std"][0, 0],
-            "center": imp["center"][0, 0], "component": imp["component"][0],
-            "n_iter": int(imp["n_iter"][0]), "converged": bool(imp["converged"][0]),
-            "X_imputed": imp["X"][0],
-            "pca_mean": pca["mean"][0, 0], "pca_scale": pca["scale"][0, 0],
-            "components": pca["components"][0], "ratio": pca["explained_variance_ratio"][0],
-            "scores": pca["scores"][0],
-        }
+        check_capability_inputs(X, self.benchmarks, self.n_components)
+        self.fit_, _, _ = fit_capabilities(X, self.benchmarks, standardize=self.standardize,
+                                           tol=self.tol, max_iter=self.max_iter)
+        self.index_ = scores.index.copy()
         return self
 
-    def _check(self) -> dict:
-        if self._fit is None:
+    def _check(self) -> CapabilityFit:
+        if self.fit_ is None:
             raise NotFittedError("CapabilityModel is not fitted yet: call .fit(train_scores).")
-        return self._fit
+        return self.fit_
 
     # -- fitted attributes ------------------------------------------------------------------
     @property
     def n_iter_(self) -> int:
-        return self._check()["n_iter"]
+        return int(self._check().n_iter[0])
 
     @property
     def converged_(self) -> bool:
-        return self._check()["converged"]
+        return bool(self._check().converged[0])
 
     @property
     def explained_variance_ratio_(self) -> pd.Series:
         """Share of the total variance of every principal component (all ``p`` of them)."""
-        r = self._check()["ratio"]
+        r = self._check().explained_variance_ratio[0]
         return pd.Series(r, index=pc_names(len(r)), name="explained_variance_ratio")
 
     @property
     def loadings_(self) -> pd.DataFrame:
         """Benchmarks x components: the weight of each benchmark in each PC."""
-        c = self._check()["components"][: self.n_components]
+        c = self._check().components[0, : self.n_components]
         return pd.DataFrame(c.T, index=list(self.benchmarks), columns=pc_names(self.n_components))
 
     # -- applying ---------------------------------------------------------------------------
-    def _impute_array(self, X: np.ndarray) -> np.ndarray:
-        f = self._check()
-        if not np.isnan(X).any():
-            return X
-        return impute_rows(X, f["mean"], f["std"], f["center"], f["component"])[0]
-
     def impute(self, scores: pd.DataFrame) -> pd.DataFrame:
         """Scores with missing cells filled by the fitted rank-1 model (clipped to [0, 1])."""
+        self._check()
         X = self._matrix(scores, "scores to impute")
-        return pd.DataFrame(self._impute_array(X), index=scores.index, columns=list(self.benchmarks))
+        return pd.DataFrame(self._check().impute(X)[0], index=scores.index,
+                            columns=list(self.benchmarks))
 
     def transform(self, scores: pd.DataFrame) -> pd.DataFrame:
         """Capability coordinates PC-1..PC-k of any models (imputed with the fitted model)."""
-        f = self._check()
-        Xi = self._impute_array(self._matrix(scores, "scores to transform"))
-        S = ((Xi - f["pca_mean"]) / f["pca_scale"]) @ f["components"][: self.n_components].T
+        self._check()
+        X = self._matrix(scores, "scores to transform")
+        S = self._check().transform(X, self.n_components)[0]
         return pd.DataFrame(S, index=scores.index, columns=pc_names(self.n_components))
 
     def fit_transform(self, scores: pd.DataFrame) -> pd.DataFrame:
@@ -272,25 +348,28 @@ class CapabilityModel:
         models it was not fitted on.
         """
         f = self._check()
-        k = self.n_components if k is None else k
-        if not 1 <= k <= len(self.benchmarks):
-            raise FitError(f"k must be between 1 and {len(self.benchmarks)}, got {k}.")
-        Xi = self._impute_array(self._matrix(scores, "scores to reconstruct"))
-        W = f["components"][:k]
-        Zs = ((Xi - f["pca_mean"]) / f["pca_scale"]) @ W.T
-        R = (Zs @ W) * f["pca_scale"] + f["pca_mean"]
+        k = self.n_components if k is None else validate.integer("k", k, low=1,
+                                                                high=len(self.benchmarks))
+        Xi = f.impute(self._matrix(scores, "scores to reconstruct"))[0]
+        W = f.components[0, :k]
+        Zs = ((Xi - f.pca_mean[0]) / f.pca_scale[0]) @ W.T
+        R = (Zs @ W) * f.pca_scale[0] + f.pca_mean[0]
         return pd.DataFrame(R, index=scores.index, columns=list(self.benchmarks))
 
-    def reconstruction_r2(self, scores: pd.DataFrame, k: int | None = None) -> float:
+    def reconstruction_r2(self, scores: pd.DataFrame, k: int | None = None, *,
+                          around: str = "training") -> float:
         """1 - SSE/SST of the observed cells of ``scores`` rebuilt from ``k`` dimensions.
 
-        SST is taken around the training mean, so this is the share of the models' variation
-        (relative to the training centre) that the first ``k`` dimensions capture.
+        ``around="training"`` takes SST around the training mean (the share of the models'
+        variation relative to the training centre); ``around="own"`` around these models' own
+        benchmark means (the share of their variation among themselves).
         """
         f = self._check()
+        validate.choice("around", around, ("training", "own"))
         X = self._matrix(scores, "scores to reconstruct")
         R = self.reconstruct(scores, k).to_numpy()
         obs = ~np.isnan(X)
+        centre = f.pca_mean[0] if around == "training" else np.nanmean(X, axis=0)
         sse = np.sum((X - R)[obs] ** 2)
-        sst = np.sum((X - f["pca_mean"])[obs] ** 2)
+        sst = np.sum((X - centre)[obs] ** 2)
         return float(1 - sse / sst)

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from . import settings
+from . import presets
 from .errors import FitError
 
 
@@ -114,7 +114,7 @@ class SharedSlopeFit:
         return a + self.slope * np.asarray(x, dtype=float)
 
 
-def shared_slope_fit(y, x, family, *, reference: str = settings.REFERENCE_FAMILY) -> SharedSlopeFit:
+def shared_slope_fit(y, x, family, *, reference: str = presets.REFERENCE_FAMILY) -> SharedSlopeFit:
     """Fit one common slope and one intercept per family (the within-family estimator)."""
     y, x, fam = _clean_xy(y, x, family, what="shared-slope fit")
     codes, names = pd.factorize(pd.Series(fam))
@@ -204,7 +204,7 @@ class EquivalentCompute:
     then answers "how much compute would a Llama-2 model need to be this capable?".
     """
 
-    def __init__(self, reference: str = settings.REFERENCE_FAMILY):
+    def __init__(self, reference: str = presets.REFERENCE_FAMILY):
         self.reference = reference
         self.coef_: tuple[float, float] | None = None
         self.r2_: float | None = None

@@ -22,6 +22,7 @@ import os
 import shutil
 import sys
 import tempfile
+import time
 from functools import lru_cache
 from pathlib import Path
 from typing import Iterable, Sequence
@@ -29,7 +30,7 @@ from typing import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from . import paths, settings
+from . import paths, presets
 from .errors import (ChecksumError, DataUnavailableError, DuplicateModelError, OSLError,
                      SchemaError, ScoreError)
 
@@ -74,12 +75,38 @@ def sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+#: A temporary file older than this (seconds) belongs to a fetch that died; it is removed.
+STALE_PART_SECONDS = 600
+
+
+def _prepare_cache(folder: Path, name: str) -> None:
+    """Create the cache folder (clear error if the path is a file) and remove the temporary
+    files that an interrupted fetch of ``name`` left behind."""
+    if folder.exists() and not folder.is_dir():
+        raise DataUnavailableError(
+            f"The data cache {str(folder)!r} is a file, not a folder. Remove it, or point "
+            "OSL_DATA_CACHE at a folder.")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DataUnavailableError(f"Cannot create the data cache {str(folder)!r} "
+                                   f"({exc.strerror}); set OSL_DATA_CACHE to a writable folder."
+                                   ) from None
+    now = time.time()
+    for part in folder.glob(f".{name}.*.part"):
+        try:
+            if now - part.stat().st_mtime > STALE_PART_SECONDS:
+                part.unlink()
+        except OSError:  # removed meanwhile by another fetch
+            pass
+
+
 def _install_verified(name: str, produce, expected: str, target: Path) -> Path:
     """Let ``produce(tmp_path)`` write a candidate file, verify it, then rename it into place.
 
     On any failure the temporary file is removed and the cache is left untouched.
     """
-    target.parent.mkdir(parents=True, exist_ok=True)
+    _prepare_cache(target.parent, name)
     fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".part", dir=target.parent)
     os.close(fd)
     tmp_path = Path(tmp)
@@ -150,6 +177,11 @@ def fetch_all(*, mirror: str | os.PathLike | None = None, progress: bool = True)
     return out
 
 
+def _read_user_file(path) -> pd.DataFrame:
+    from .table import read_file
+    return read_file(path, "path")
+
+
 def read_csv(name: str) -> pd.DataFrame:
     """The raw upstream table ``name`` (fetched and verified), as pandas reads it."""
     return pd.read_csv(fetch(name))
@@ -188,7 +220,13 @@ def coerce_scores(df: pd.DataFrame, columns: Sequence[str], *, table: str = "tab
     vals = np.empty((len(df), len(columns)))
     for j, col in enumerate(columns):
         raw = df[col]
-        if pd.api.types.is_numeric_dtype(raw) and not pd.api.types.is_bool_dtype(raw):
+        if isinstance(raw, pd.DataFrame):
+            raise SchemaError(f"{table}: column {col!r} appears more than once; keep one.")
+        if pd.api.types.is_bool_dtype(raw) or (
+                raw.dtype == object and raw.map(lambda v: isinstance(v, (bool, np.bool_))).any()):
+            raise ScoreError(f"{table}: column {col!r} holds True/False values; scores must be "
+                             "numbers (fractions in [0, 1]).")
+        if pd.api.types.is_numeric_dtype(raw):
             vals[:, j] = raw.to_numpy(dtype=float, na_value=np.nan)
             continue
         num = pd.to_numeric(raw, errors="coerce")
@@ -233,6 +271,10 @@ def tidy_model_table(raw: pd.DataFrame, benchmarks: Sequence[str], *, table: str
     if not isinstance(raw, pd.DataFrame):
         raise SchemaError(f"{table}: expected a pandas DataFrame, got {type(raw).__name__}.")
     require_columns(raw, list(META_COLUMNS) + list(benchmarks) + list(extra_scores), table=table)
+    blank = raw["Model"].isna() | (raw["Model"].astype(str).str.strip() == "")
+    if blank.any():
+        raise SchemaError(f"{table}: {int(blank.sum())} row(s) with an empty 'Model' name; name "
+                          "every model.")
     check_unique_models(raw["Model"], table=table)
     ids = raw["Model"].astype(str)
     scores = coerce_scores(raw, list(benchmarks) + list(extra_scores), table=table, ids=ids)
@@ -245,7 +287,7 @@ def tidy_model_table(raw: pd.DataFrame, benchmarks: Sequence[str], *, table: str
         "tokens_t": meta["Pretraining Data Size (T)"].to_numpy(),
         "flops_1e21": meta["FLOPs (1E21)"].to_numpy(),
     })
-    unknown = out["family"].isin(settings.UNKNOWN_FLOPS_FAMILIES).to_numpy()
+    unknown = out["family"].isin(presets.UNKNOWN_FLOPS_FAMILIES).to_numpy()
     flops = out["flops_1e21"].to_numpy().copy()
     flops[unknown] = np.nan
     out["flops_1e21"] = flops
@@ -253,11 +295,11 @@ def tidy_model_table(raw: pd.DataFrame, benchmarks: Sequence[str], *, table: str
         out["log10_flops"] = np.where(flops > 0, np.log10(flops) + 21.0, np.nan)
     for col in list(benchmarks) + list(extra_scores):
         out[col] = scores[col].to_numpy()
-    out["is_preregistered"] = out["model"].isin(settings.PREREGISTERED_MODELS)
-    out["is_core"] = out["family"].isin(settings.CORE_FAMILIES) & ~out["is_preregistered"]
-    out["is_code"] = out["family"].isin(settings.CODE_FAMILIES)
+    out["is_preregistered"] = out["model"].isin(presets.PREREGISTERED_MODELS)
+    out["is_core"] = out["family"].isin(presets.CORE_FAMILIES) & ~out["is_preregistered"]
+    out["is_code"] = out["family"].isin(presets.CODE_FAMILIES)
     out["flops_known"] = np.isfinite(out["log10_flops"])
-    out["quirk"] = out["model"].map(settings.MODEL_QUIRKS).fillna("")
+    out["quirk"] = out["model"].map(presets.MODEL_QUIRKS).fillna("")
     return out.set_index("model")
 
 
@@ -267,8 +309,8 @@ def load_base_models(path: str | os.PathLike | None = None) -> pd.DataFrame:
     ``path`` reads your own CSV in the upstream format instead of the pinned release.
     """
     name = "base_llm_benchmark_eval.csv"
-    raw = pd.read_csv(path) if path is not None else read_csv(name)
-    return tidy_model_table(raw, settings.BASE_BENCHMARKS, table=str(path or name))
+    raw = _read_user_file(path) if path is not None else read_csv(name)
+    return tidy_model_table(raw, presets.BASE_BENCHMARKS, table=str(path or name))
 
 
 def core_models(models: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -280,8 +322,8 @@ def core_models(models: pd.DataFrame | None = None) -> pd.DataFrame:
 def load_instruct_models(path: str | os.PathLike | None = None) -> pd.DataFrame:
     """Instruction-tuned models with the seven benchmarks, Arena-Elo and MT-Bench (scaled to [0,1])."""
     name = "instruct_llm_benchmark_eval.csv"
-    raw = pd.read_csv(path) if path is not None else read_csv(name)
-    return tidy_model_table(raw, settings.INSTRUCT_BENCHMARKS, table=str(path or name),
+    raw = _read_user_file(path) if path is not None else read_csv(name)
+    return tidy_model_table(raw, presets.INSTRUCT_BENCHMARKS, table=str(path or name),
                             extra_scores=("Arena-Elo", "MTBench"))
 
 
@@ -289,10 +331,10 @@ def load_emergent(models: pd.DataFrame | None = None, *, core_only: bool = True)
     """Base models (core set by default) joined with the BIG-Bench emergent tasks.
 
     BLEU is divided by 100 so every task is a fraction in [0, 1]; task names are the upstream
-    column names (see ``settings.EMERGENT_TASKS``).
+    column names (see ``presets.EMERGENT_TASKS``).
     """
     name = "base_llm_emergent_capability_eval.csv"
-    tasks = list(settings.EMERGENT_TASKS)
+    tasks = list(presets.EMERGENT_TASKS)
     ranges = {t: (0.0, 100.0 if t.endswith("_bleu") else 1.0) for t in tasks}
     scores = load_scores(name, tasks, ranges=ranges)
     for t in tasks:
@@ -307,7 +349,7 @@ def load_emergent(models: pd.DataFrame | None = None, *, core_only: bool = True)
 def load_agents(models: pd.DataFrame | None = None) -> pd.DataFrame:
     """Instruction-tuned models joined with AgentBench and AgentBoard, every score in [0, 1].
 
-    Adds the targets of ``settings.AGENT_TARGETS`` (overall AgentBench score / 10, AgentBoard
+    Adds the targets of ``presets.AGENT_TARGETS`` (overall AgentBench score / 10, AgentBoard
     average success and progress rates / 100) and keeps each environment's column divided by
     100 under its upstream name.
     """
@@ -316,7 +358,7 @@ def load_agents(models: pd.DataFrame | None = None) -> pd.DataFrame:
     ranges = {c: (0.0, 10.0 if c == "ABench-OA" else 100.0) for c in raw.columns}
     agents = load_scores(name, list(raw.columns), ranges=ranges)
     out = (load_instruct_models() if models is None else models).join(agents, how="left")
-    for tidy, (col, div, _) in settings.AGENT_TARGETS.items():
+    for tidy, (col, div, _) in presets.AGENT_TARGETS.items():
         out[tidy] = out[col] / div
     for col in agents.columns:
         if col != "ABench-OA":
@@ -335,34 +377,34 @@ def chance_normalize(score, chance: float):
 
 
 def bbh_subtask_column(prompt: str, subtask: str, metric: str = "flexible-extract") -> str:
-    """Upstream column of one BBH subtask (``prompt``: a key of ``settings.BBH_PROMPTS``)."""
-    return f"{settings.BBH_PROMPTS[prompt][0]}_{subtask}_3_exact_match,{metric}"
+    """Upstream column of one BBH subtask (``prompt``: a key of ``presets.BBH_PROMPTS``)."""
+    return f"{presets.BBH_PROMPTS[prompt][0]}_{subtask}_3_exact_match,{metric}"
 
 
 def load_post_training(models: pd.DataFrame | None = None, *, core_only: bool = True) -> pd.DataFrame:
     """Base models joined with GSM8K under each prompting technique and BBH naive vs CoT.
 
-    Columns added: the tidy GSM8K targets of ``settings.GSM8K_TECHNIQUES``; for each BBH prompt
+    Columns added: the tidy GSM8K targets of ``presets.GSM8K_TECHNIQUES``; for each BBH prompt
     ``bbh_naive``/``bbh_cot`` the unweighted mean of the 27 subtask accuracies
     (flexible-extract; NaN unless all 27 are present) and ``<prompt>_norm``, the mean of the
     chance-normalised subtask scores; and every subtask as ``<prompt>:<subtask>``.
     """
     name = "base_llm_post_training_eval.csv"
-    wanted = [col for col, _ in settings.GSM8K_TECHNIQUES.values()]
-    for prompt in settings.BBH_PROMPTS:
-        wanted += [bbh_subtask_column(prompt, sub) for sub in settings.BBH_CHANCE]
+    wanted = [col for col, _ in presets.GSM8K_TECHNIQUES.values()]
+    for prompt in presets.BBH_PROMPTS:
+        wanted += [bbh_subtask_column(prompt, sub) for sub in presets.BBH_CHANCE]
     scores = load_scores(name, wanted, ranges={c: (0.0, 1.0) for c in wanted})
     out = pd.DataFrame(index=scores.index)
-    for tidy, (col, _) in settings.GSM8K_TECHNIQUES.items():
+    for tidy, (col, _) in presets.GSM8K_TECHNIQUES.items():
         out[tidy] = scores[col]
-    for prompt in settings.BBH_PROMPTS:
+    for prompt in presets.BBH_PROMPTS:
         subs = pd.DataFrame({sub: scores[bbh_subtask_column(prompt, sub)]
-                             for sub in settings.BBH_CHANCE})
+                             for sub in presets.BBH_CHANCE})
         norm = pd.DataFrame({sub: chance_normalize(subs[sub], ch)
-                             for sub, ch in settings.BBH_CHANCE.items()})
+                             for sub, ch in presets.BBH_CHANCE.items()})
         out[prompt] = subs.mean(axis=1, skipna=False)
         out[f"{prompt}_norm"] = norm.mean(axis=1, skipna=False)
-        for sub in settings.BBH_CHANCE:
+        for sub in presets.BBH_CHANCE:
             out[f"{prompt}:{sub}"] = subs[sub]
     models = load_base_models() if models is None else models
     if core_only:
@@ -378,7 +420,7 @@ def load_scores(name: str, columns: Sequence[str] | None = None, *,
     ``ranges`` maps a column to its allowed ``(lower, upper)``; columns not named there must be
     numeric but are not range-checked (task tables mix accuracies, BLEU and 0-10 scores).
     """
-    raw = pd.read_csv(path) if path is not None else read_csv(name)
+    raw = _read_user_file(path) if path is not None else read_csv(name)
     require_columns(raw, ["Model"], table=name)
     check_unique_models(raw["Model"], table=name)
     columns = [c for c in raw.columns if c != "Model"] if columns is None else list(columns)

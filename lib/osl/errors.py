@@ -40,3 +40,7 @@ class FitError(OSLError, ValueError):
 
 class NotFittedError(OSLError, RuntimeError):
     """A fitted-object method was called before ``fit``."""
+
+
+class ArgumentError(OSLError, ValueError, TypeError):
+    """An argument of a public function has the wrong type or an impossible value."""

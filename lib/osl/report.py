@@ -1,7 +1,7 @@
 """Recording, gluing and saving a chapter's headline numbers next to the paper's.
 
 >>> rep = Report("01_capability_space", title="The capability space", section="Sec. 3")  # doctest: +SKIP
->>> rep.add("pc1_explained_variance", 0.8016)   # paper value and tolerance from osl.paper
+>>> rep.add("pc1_explained_variance", 0.8016)   # paper value and tolerance from osl.reported
 >>> rep.table()                                  # paper vs ours with a verdict per number
 >>> rep.write()                                  # _build/results/01_capability_space.json
 
@@ -22,7 +22,7 @@ import pandas as pd
 
 from . import paths
 from .errors import OSLError
-from .paper import paper_value
+from .reported import paper_value
 
 REPRODUCED, PARTLY, NOT_REPRODUCED, NO_VERDICT = "reproduced", "partly", "not reproduced", "—"
 
@@ -83,14 +83,14 @@ class Report:
 
     def add(self, key: str, value: float, *, description: str | None = None,
             paper: float | None = None, tolerance: float | None = None) -> float:
-        """Record (and glue) one number; paper value/tolerance default to :mod:`osl.paper`."""
+        """Record (and glue) one number; paper value/tolerance default to :mod:`osl.reported`."""
         known = paper_value(self.chapter, key)
         if known is not None:
             paper = known.value if paper is None else paper
             tolerance = known.tolerance if tolerance is None else tolerance
             description = description or known.description
         if description is None:
-            raise OSLError(f"{key}: give a description (it is not in osl.paper for {self.chapter}).")
+            raise OSLError(f"{key}: give a description (it is not in osl.reported for {self.chapter}).")
         shown = int(value) if isinstance(value, (int, np.integer)) else float(value)
         value = float(value)
         self.numbers[key] = {"value": value, "paper": None if paper is None else float(paper),

@@ -13,8 +13,8 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from . import settings
-from .capability import CapabilityModel, align_signs, fit_batch, pc_names
+from . import presets
+from .capability import CapabilityModel, align_signs, fit_capabilities, pc_names
 from .compute import (EquivalentCompute, SharedSlopeFit, family_fits, linear_fit,
                       shared_slope_fit, shared_slope_stack)
 from .data import require_columns
@@ -39,10 +39,10 @@ class CapabilitySpace:
 
 
 def fit_capability_space(models: pd.DataFrame, *, train: pd.Series | np.ndarray | None = None,
-                         benchmarks: Sequence[str] = settings.BASE_BENCHMARKS,
+                         benchmarks: Sequence[str] = presets.BASE_BENCHMARKS,
                          standardize: bool = False, n_components: int = 5,
                          measure: str = "PC-1", min_family_models: int = 3,
-                         reference: str = settings.REFERENCE_FAMILY) -> CapabilitySpace:
+                         reference: str = presets.REFERENCE_FAMILY) -> CapabilitySpace:
     """Fit capabilities on the ``train`` rows of ``models`` and relate ``measure`` to compute.
 
     ``models`` is a tidy model table (see :func:`osl.data.tidy_model_table`); ``train`` a boolean
@@ -104,9 +104,9 @@ def stratified_indices(groups: np.ndarray, n_boot: int, rng: np.random.Generator
 
 
 def bootstrap_capability_space(models: pd.DataFrame, *, n_boot: int = 1000, seed: int = 0,
-                               benchmarks: Sequence[str] = settings.BASE_BENCHMARKS,
+                               benchmarks: Sequence[str] = presets.BASE_BENCHMARKS,
                                standardize: bool = False, measure: str = "PC-1",
-                               reference: str = settings.REFERENCE_FAMILY,
+                               reference: str = presets.REFERENCE_FAMILY,
                                chunk: int = 250, progress: bool = False) -> SpaceBootstrap:
     """Resample models within families, refit imputation, PCA and the shared-slope model.
 
@@ -117,7 +117,7 @@ def bootstrap_capability_space(models: pd.DataFrame, *, n_boot: int = 1000, seed
     require_columns(models, ["family", "log10_flops", *benchmarks], table="models")
     full = fit_capability_space(models, benchmarks=benchmarks, standardize=standardize,
                                 measure=measure, reference=reference)
-    ref_comps = full.capability._fit["components"]
+    point = full.capability.fit_
     k = int(measure.split("-")[1]) - 1
     Xall = models[list(benchmarks)].to_numpy(dtype=float)
     fam_all = models["family"].to_numpy(dtype=object)
@@ -132,15 +132,15 @@ def bootstrap_capability_space(models: pd.DataFrame, *, n_boot: int = 1000, seed
     for start in tqdm(range(0, n_boot, chunk), desc="bootstrap", unit="chunk",
                       disable=not progress):
         ib = idx[start:start + chunk]
-        fit = fit_batch(Xall[ib], standardize=standardize)
-        signs = align_signs(fit["components"], ref_comps)
-        cap = fit["scores"][..., k] * signs[:, k][:, None]
+        fit, _, scores = fit_capabilities(Xall[ib], benchmarks, standardize=standardize)
+        sign = align_signs(fit.components, point.components[0, :k + 1])[:, k]
+        cap = scores[..., k] * sign[:, None]
         res = shared_slope_stack(cap[:, keep], lf_all[ib][:, keep], codes_all[ib][:, keep], F)
-        ratios.append(fit["explained_variance_ratio"])
+        ratios.append(fit.explained_variance_ratio)
         slopes.append(res["slope"])
         r2s.append(res["r2"])
         inter.append(res["intercepts"])
-        iters.append(fit["n_iter"])
+        iters.append(fit.n_iter)
     ratio = np.concatenate(ratios)
     slope = np.concatenate(slopes)
     inter = pd.DataFrame(np.concatenate(inter), columns=fam_names)

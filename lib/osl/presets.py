@@ -1,6 +1,8 @@
 """Facts of the paper's set-up (Ruan, Maddison & Hashimoto, 2024), as constants.
 
-These are the settings the reproduction follows; chapters import them rather than retyping them.
+The paper's set-up as a preset: the benchmarks, families, cutoffs and link settings the
+reproduction follows. Chapters import them rather than retyping them; a user's own table needs none
+of them (every public function takes its own benchmark names, reference family and cutoff).
 """
 from __future__ import annotations
 

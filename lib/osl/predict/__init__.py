@@ -1,0 +1,32 @@
+"""Prediction: capabilities -> sigmoid link -> a downstream metric, with intervals.
+
+One job per module:
+
+* :mod:`~osl.predict.link`: the link ``y = (1 - b) * sigmoid(c + w . x) + b`` and its batched
+  Levenberg-Marquardt solver;
+* :mod:`~osl.predict.features`: what the link is a function of (PCs, log-FLOPs, log-size,
+  named columns), one strategy class each;
+* :mod:`~osl.predict.estimator`: :class:`ScalingPredictor`, the estimator;
+* :mod:`~osl.predict.targets`: :func:`fit_targets`, several targets in one call;
+* :mod:`~osl.predict.bootstrap`: intervals shared across targets, and paired gains;
+* :mod:`~osl.predict.axis`: the equivalent-compute axis and crossings;
+* :mod:`~osl.predict.splits`: training/held-out splits;
+* :mod:`~osl.predict.evaluation`: metrics, comparisons, leave-one-out, backtests;
+* :mod:`~osl.predict.chapters`: the book's chapter-specific readings.
+"""
+from .bootstrap import PairedFit, PredictionBootstrap, bootstrap_many, fit_paired
+from .estimator import ScalingPredictor
+from .evaluation import (Comparison, backtest, choose_n_pcs, compare, evaluate, leave_one_out,
+                         metrics)
+from .features import Columns, Features, LogFlops, LogSize, PCs
+from .link import LinkSpec, fit_link, fit_link_batch, link
+from .splits import Split, cutoff_split, family_splits, heldout_split, top_split
+from .targets import BootstrapSet, TargetSet, fit_targets
+
+__all__ = [
+    "BootstrapSet", "Columns", "Comparison", "Features", "LinkSpec", "LogFlops", "LogSize", "PCs",
+    "PairedFit", "PredictionBootstrap", "ScalingPredictor", "Split", "TargetSet", "backtest",
+    "bootstrap_many", "choose_n_pcs", "compare", "cutoff_split", "evaluate", "family_splits",
+    "fit_link", "fit_link_batch", "fit_paired", "fit_targets", "heldout_split", "leave_one_out",
+    "link", "metrics", "top_split",
+]

@@ -1,0 +1,250 @@
+"""Held-out evaluation: metrics, comparisons of predictors over many targets, leave-one-out,
+the choice of the number of PCs on training models only, and the cutoff backtest.
+
+Every loop that fits or compares predictors lives here, so chapters make one call each.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from .. import validate
+from ..errors import ArgumentError, FitError
+from .bootstrap import bootstrap_many
+from .estimator import ScalingPredictor
+from .splits import Split, heldout_split
+from .targets import fit_targets
+
+
+def metrics(actual, predicted, lower=None, upper=None) -> dict[str, float]:
+    """MSE, MAE (and interval coverage when bounds are given) over finite pairs."""
+    arrays = {"actual": actual, "predicted": predicted}
+    if (lower is None) != (upper is None):
+        raise ArgumentError("metrics: give both lower and upper, or neither.")
+    if lower is not None:
+        arrays.update(lower=lower, upper=upper)
+    vals = {}
+    for k, v in arrays.items():
+        try:
+            vals[k] = np.asarray(v, float).ravel()
+        except (TypeError, ValueError):
+            raise ArgumentError(f"metrics: {k} must be numbers.") from None
+    sizes = {k: v.size for k, v in vals.items()}
+    if len(set(sizes.values())) > 1:
+        raise ArgumentError(f"metrics: arrays of different lengths {sizes}; pass one value per "
+                            "model to each.")
+    a, p = vals["actual"], vals["predicted"]
+    ok = np.isfinite(a) & np.isfinite(p)
+    if not ok.any():
+        raise FitError("No held-out model has both a target value and a prediction.")
+    err = p[ok] - a[ok]
+    out = {"mse": float(np.mean(err ** 2)), "mae": float(np.mean(np.abs(err))), "n": int(ok.sum())}
+    if lower is not None:
+        lo, hi = vals["lower"][ok], vals["upper"][ok]
+        out["coverage"] = float(np.mean((a[ok] >= lo) & (a[ok] <= hi)))
+        out["width"] = float(np.mean(hi - lo))
+    return out
+
+
+@dataclass
+class Comparison:
+    """Result of :func:`compare`: held-out metrics per (target, predictor), the predictions
+    behind them, and the fitted predictors (and bootstraps) for figures."""
+
+    metrics: pd.DataFrame
+    predictions: pd.DataFrame
+    fits: dict = field(repr=False)
+    boots: dict = field(repr=False)
+
+    def table(self, metric: str = "mse") -> pd.DataFrame:
+        """Targets x predictors of one metric (columns in the order they were given)."""
+        validate.choice("metric", metric, list(self.metrics.columns))
+        t = self.metrics[metric].unstack("predictor")
+        order = list(dict.fromkeys(self.metrics.index.get_level_values("predictor")))
+        rows = list(dict.fromkeys(self.metrics.index.get_level_values("target")))
+        return t.loc[rows, order]
+
+
+def compare(models: pd.DataFrame, targets: Sequence[str], split, predictors: dict[str, dict], *,
+            per_target: dict[str, dict] | None = None, n_boot: int = 0, seed: int = 0,
+            level: float = 0.8, skip_unfittable: bool = False) -> Comparison:
+    """Fit every predictor configuration on the training side of ``split`` for every target
+    and score it on the held-out side.
+
+    ``split``: one :class:`Split`, or ``{target: Split}``. ``predictors``: ``{name: kwargs}``
+    for :class:`ScalingPredictor`. ``per_target``: extra kwargs for some targets (e.g. a
+    target's benchmark set). With ``n_boot``, predictive intervals give coverage and width.
+    ``skip_unfittable`` records a target/predictor that cannot be fitted as missing instead of
+    raising.
+    """
+    models = validate.frame(models)
+    targets = validate.names("targets", targets)
+    if not isinstance(predictors, dict) or not predictors:
+        raise ArgumentError("predictors must be a non-empty {name: ScalingPredictor kwargs} dict.")
+    per_target = per_target or {}
+    splits = split if isinstance(split, dict) else {t: split for t in targets}
+    for t in targets:
+        if not isinstance(splits.get(t), Split):
+            raise ArgumentError(f"split must be a Split or a {{target: Split}} dict covering "
+                                f"every target; missing or wrong for {t!r}.")
+    level = validate.level(level)
+    n_boot = validate.integer("n_boot", n_boot, low=0)
+    fits, boots, rows, preds = {}, {}, {}, []
+    # Targets sharing a split and extra kwargs are fitted (and bootstrapped) together.
+    groups: dict[tuple, list[str]] = {}
+    for t in targets:
+        key = (id(splits[t]), repr(sorted(per_target.get(t, {}).items())))
+        groups.setdefault(key, []).append(t)
+    for ts in groups.values():
+        sp, extra = splits[ts[0]], per_target.get(ts[0], {})
+        for name, kw in predictors.items():
+            try:
+                got = fit_targets(models, ts, sp.train, **extra, **kw).fits
+            except FitError:
+                if not skip_unfittable:
+                    raise
+                got = {}
+                for t in ts:
+                    try:
+                        got[t] = fit_targets(models, [t], sp.train, **extra, **kw).fits[t]
+                    except FitError:
+                        rows[t, name] = {"mse": np.nan, "mae": np.nan, "n_train": 0, "n_test": 0}
+            for t, p in got.items():
+                fits[t, name] = p
+            if n_boot and got:
+                for t, b in zip(got, bootstrap_many(list(got.values()), n_boot, seed)):
+                    boots[t, name] = b
+            for t, p in got.items():
+                test = models[sp.test & models[t].notna().to_numpy()]
+                if n_boot:
+                    pr = boots[t, name].predict(test, level)
+                else:
+                    pr = pd.DataFrame({"mean": p.predict(test)})
+                pr["actual"] = test[t]
+                m = metrics(pr["actual"], pr["mean"], *( (pr["lower"], pr["upper"]) if n_boot
+                                                         else ()))
+                rows[t, name] = {**{k: v for k, v in m.items() if k != "n"},
+                                 "n_train": p.n_train_, "n_test": m["n"]}
+                preds.append(pr.assign(target=t, predictor=name))
+    met = pd.DataFrame.from_dict(rows, orient="index")
+    met.index = pd.MultiIndex.from_tuples(met.index, names=["target", "predictor"])
+    met = met.loc[[(t, n) for t in targets for n in predictors if (t, n) in rows]]
+    pred = (pd.concat(preds).rename_axis("model").reset_index()
+            .set_index(["target", "predictor", "model"]) if preds else pd.DataFrame())
+    return Comparison(met, pred, fits, boots)
+
+
+def evaluate(models: pd.DataFrame, target, split: Split, *, n_boot: int = 0, seed: int = 0,
+             level: float = 0.8, **kwargs) -> dict:
+    """Fit on ``split.train``, predict ``split.test``; MSE/MAE (and coverage with a bootstrap)."""
+    c = compare(models, [target], split, {"model": kwargs}, n_boot=n_boot, seed=seed, level=level)
+    row = c.metrics.iloc[0]
+    out = {k: float(row[k]) for k in ("mse", "mae") + (("coverage", "width") if n_boot else ())}
+    out["n"] = int(row["n_test"])
+    out["n_train"] = int(row["n_train"])
+    out["predictor"] = c.fits[target, "model"]
+    out["predictions"] = c.predictions.loc[(target, "model")]
+    if n_boot:
+        out["bootstrap"] = c.boots[target, "model"]
+    return out
+
+
+def leave_one_out(models: pd.DataFrame, target, held: Sequence[str], *, n_boot: int = 300,
+                  seed: int = 0, level: float = 0.8, **kwargs) -> pd.DataFrame:
+    """Hold out each named model alone, fit on every other model with a value, predict it.
+
+    Returns one row per model: actual, prediction, ``level`` predictive interval, whether the
+    interval covers the actual score, the error and the number of training models.
+    """
+    held = validate.names("held", held)
+    rows = {}
+    for name in held:
+        split = heldout_split(models, [name])
+        p = ScalingPredictor(**kwargs).fit(models, target, split.train)
+        pr = p.bootstrap(n_boot, seed).predict(models.loc[[name]], level).iloc[0]
+        rows[name] = {"actual": p.y_all_[name], "predicted": pr["mean"], "lower": pr["lower"],
+                      "upper": pr["upper"], "n_train": p.n_train_}
+    out = pd.DataFrame.from_dict(rows, orient="index")
+    out["covered"] = (out["actual"] >= out["lower"]) & (out["actual"] <= out["upper"])
+    out["error"] = out["predicted"] - out["actual"]
+    return out
+
+
+def choose_n_pcs(models: pd.DataFrame, target, train, ks: Sequence[int] = (1, 2, 3), *,
+                 inner_quantile: float = 0.6, **kwargs) -> tuple[int, pd.Series]:
+    """Pick the number of PCs on the training models only, by an inner extrapolation test.
+
+    The training models are split again at the ``inner_quantile`` of their FLOPs: each ``k`` is
+    fitted below and scored above. Returns the best ``k`` and the inner MSE of every ``k``;
+    raises :class:`FitError` if no ``k`` can be fitted.
+    """
+    models = validate.frame(models)
+    train = validate.mask(train, len(models), rows=models.index)
+    inner_quantile = validate.real("inner_quantile", inner_quantile, low=0.0, high=1.0,
+                                   low_open=True, high_open=True)
+    if not ks:
+        raise ArgumentError("ks must list at least one number of PCs.")
+    ks = [validate.integer("ks", k, low=1) for k in ks]
+    validate.columns_present(models, ["log10_flops"], what="choose_n_pcs",
+                             fix="The inner split is by compute.")
+    lf = models["log10_flops"].to_numpy(dtype=float)
+    inner_cut = np.nanquantile(lf[train], inner_quantile)
+    inner_train = train & (lf <= inner_cut)
+    inner_test = train & (lf > inner_cut)
+    scores, why = {}, {}
+    for k in ks:
+        try:
+            p = ScalingPredictor(n_pcs=k, **kwargs).fit(models, target, inner_train)
+            scores[k] = metrics(p.y_all_[inner_test], p.predict(models[inner_test]))["mse"]
+        except FitError as exc:
+            scores[k], why[k] = np.inf, str(exc)
+    mse = pd.Series(scores, name="inner_mse")
+    if not np.isfinite(mse).any():
+        raise FitError(f"choose_n_pcs: no candidate in {ks} could be fitted on the inner split "
+                       f"(e.g. k={ks[0]}: {why[ks[0]]}).")
+    return int(mse.idxmin()), mse
+
+
+def backtest(models: pd.DataFrame, target, cutoffs: Sequence[float], *, n_boot: int = 200,
+             seed: int = 0, threshold: float | None = None, level: float = 0.8,
+             **kwargs) -> pd.DataFrame:
+    """Refit at each FLOPs cutoff; report the predicted crossing compute and held-out error.
+
+    A final row ``all`` fits every model: the crossing to compare the earlier ones against
+    (a point estimate, without an interval). Cutoffs that leave too few training models are
+    skipped.
+    """
+    models = validate.frame(models)
+    validate.columns_present(models, ["flops_1e21"], what="backtest",
+                             fix="A compute cutoff needs training FLOPs (in units of 1e21).")
+    cutoffs = [validate.real("cutoffs", c, low=0.0, low_open=True) for c in cutoffs]
+    flops = models["flops_1e21"].to_numpy(dtype=float)
+    rows, fitted = [], []
+    for cut in list(cutoffs) + [np.inf]:
+        train = np.isfinite(flops) & (flops <= cut)
+        try:
+            p = ScalingPredictor(**kwargs).fit(models, target, train)
+        except FitError:
+            continue
+        fitted.append((cut, train, p))
+    early = [p for cut, _, p in fitted if np.isfinite(cut)]
+    boots = iter(bootstrap_many(early, n_boot, seed) if early else [])
+    for cut, train, p in fitted:
+        if np.isfinite(cut):
+            cr = next(boots).crossing(threshold, level)
+        else:  # the reference row needs only its point estimate
+            cr = {"point": p.crossing(threshold), "lower": np.nan, "upper": np.nan}
+        row = {"cutoff_1e21": cut, "n_train": p.n_train_, "crossing": cr["point"],
+               "lower": cr["lower"], "upper": cr["upper"]}
+        test = np.isfinite(flops) & ~train
+        if np.isfinite(cut) and test.any():
+            y = p.y_all_[test]
+            if y.notna().any():
+                row["test_mse"] = metrics(y, p.predict(models[test]))["mse"]
+        rows.append(row)
+    out = pd.DataFrame(rows)
+    out["label"] = [f"{c:g}" if np.isfinite(c) else "all" for c in out["cutoff_1e21"]]
+    return out

@@ -1,0 +1,99 @@
+"""Several targets, one call: :func:`fit_targets` fits one predictor configuration to every
+target of a table, validating the table once, and :meth:`TargetSet.bootstrap` bootstraps them
+together (shared resamples and capability refits wherever the training models coincide).
+"""
+from __future__ import annotations
+
+import pandas as pd
+
+from .. import validate
+from ..errors import ArgumentError
+from .bootstrap import PredictionBootstrap, bootstrap_many
+from .estimator import ScalingPredictor, read_target
+
+
+def _target_list(models: pd.DataFrame, targets) -> list:
+    if isinstance(targets, pd.DataFrame):
+        validate.frame(targets, "targets")
+        return [targets[c].rename(str(c)) for c in targets.columns]
+    if isinstance(targets, pd.Series):
+        return [targets]
+    if isinstance(targets, str):
+        return [targets]
+    return list(validate.names("targets", targets))
+
+
+class TargetSet:
+    """Fitted predictors, one per target (``fits[target]`` is a :class:`ScalingPredictor`)."""
+
+    def __init__(self, fits: dict[str, ScalingPredictor]):
+        self.fits = fits
+
+    def __getitem__(self, target: str) -> ScalingPredictor:
+        if target not in self.fits:
+            raise ArgumentError(f"No fitted target {target!r}; fitted: {list(self.fits)}.")
+        return self.fits[target]
+
+    def __iter__(self):
+        return iter(self.fits)
+
+    def __len__(self) -> int:
+        return len(self.fits)
+
+    @property
+    def targets(self) -> list[str]:
+        return list(self.fits)
+
+    def predict(self, models: pd.DataFrame) -> pd.DataFrame:
+        """Point predictions: one row per model, one column per target."""
+        return pd.DataFrame({t: p.predict(models) for t, p in self.fits.items()},
+                            index=models.index)
+
+    def bootstrap(self, n_boot: int = 1000, seed: int = 0, *,
+                  progress: bool = False) -> "BootstrapSet":
+        boots = bootstrap_many(list(self.fits.values()), n_boot, seed, progress=progress)
+        return BootstrapSet(dict(zip(self.fits, boots)))
+
+
+class BootstrapSet:
+    """Bootstrap draws of every target of a :class:`TargetSet`."""
+
+    def __init__(self, boots: dict[str, PredictionBootstrap]):
+        self.boots = boots
+
+    def __getitem__(self, target: str) -> PredictionBootstrap:
+        if target not in self.boots:
+            raise ArgumentError(f"No bootstrapped target {target!r}; have: {list(self.boots)}.")
+        return self.boots[target]
+
+    def predict(self, models: pd.DataFrame, level: float = 0.8) -> pd.DataFrame:
+        """One row per (target, model): mean, confidence band and predictive interval."""
+        parts = {t: b.predict(models, level) for t, b in self.boots.items()}
+        out = pd.concat(parts, names=["target", "model"])
+        return out
+
+    def crossing(self, threshold: float | None = None, level: float = 0.8) -> pd.DataFrame:
+        """Crossing compute of every target: point, interval and number of usable draws."""
+        return pd.DataFrame({t: b.crossing(threshold, level) for t, b in self.boots.items()}).T
+
+
+def fit_targets(models: pd.DataFrame, targets, train=None, *, on_missing: str = "error",
+                **kwargs) -> TargetSet:
+    """Fit one :class:`ScalingPredictor` configuration (``kwargs``) to several targets.
+
+    ``targets``: column names of ``models``, or a DataFrame indexed by model name with one
+    column per target (e.g. a separate file of downstream scores). The table is validated and
+    its features are read once for all targets.
+    """
+    models = validate.frame(models)
+    validate.choice("on_missing", on_missing, ("error", "drop"))
+    train = validate.mask(train, len(models), rows=models.index)
+    template = ScalingPredictor(**kwargs)
+    raw = template.features.raw(models)
+    fits = {}
+    for target in _target_list(models, targets):
+        p = ScalingPredictor(**kwargs)
+        y = read_target(models, target, lower=p.target_range[0], upper=p.target_range[1],
+                        on_missing=on_missing)
+        fits[str(y.name)] = p._fit_arrays(models, raw, y, train)
+    return TargetSet(fits)
