@@ -56,7 +56,8 @@ def read_file(path, what: str = "table") -> pd.DataFrame:
     except UnicodeDecodeError as exc:
         raise DataError(f"{p}: not UTF-8 text (byte {exc.start}); save the file as UTF-8 CSV."
                         ) from None
-    header = next(csv.reader(io.StringIO(text)), [])
+    rows = csv.reader(io.StringIO(text))
+    header = next(rows, [])
     if not any(h.strip() for h in header):
         raise DataError(f"{p}: no header row; the first line must name the columns.")
     seen, dup = set(), []
@@ -65,6 +66,10 @@ def read_file(path, what: str = "table") -> pd.DataFrame:
     if dup:
         raise SchemaError(f"{p}: column name(s) {sorted(set(dup))} appear more than once in the "
                           "header; rename or remove the copies.")
+    for line, row in enumerate(rows, start=2):
+        if row and len(row) != len(header):
+            raise DataError(f"{p}: malformed CSV (line {line} has {len(row)} fields, the header "
+                            f"{len(header)}); every row needs as many fields as the header.")
     try:
         df = pd.read_csv(io.StringIO(text))
     except pd.errors.ParserError as exc:

@@ -61,7 +61,7 @@ def level(value, name: str = "level") -> float:
 
 
 def seed(value, name: str = "seed") -> int:
-    return integer(name, value, low=0, high=2 ** 63 - 1)
+    return integer(name, value, low=0)
 
 
 def choice(name: str, value, options: Sequence[str]) -> str:
