@@ -4,11 +4,13 @@
 * the execution time of every chapter notebook on its own (kernel start included);
 * one full capability fit (impute + PCA + per-family and shared-slope fits) on the core set;
 * 1,000 bootstrap refits of it (imputation and PCA refitted each time);
+* the paper's 31 headline fits as the chapters run them (capability space, emergent tasks with
+  PC-1..3 and log-FLOPs, post-training targets, agent fits with 1-4 PCs), median of 7 runs;
 * one emergent task's full prediction fit (impute + PCA + sigmoid link) and a 1,000-resample
   bootstrap of it (imputation, PCA and link refitted each time).
 
 Targets on a 2-core machine: book <= 60 s, a chapter <= 10 s, one fit <= 20 ms, 1,000 refits
-<= 5 s, a task's 1,000-resample bootstrap <= 2 s. The numbers are printed, never asserted: timings belong in notes, not in tests.
+<= 5 s, a task's 1,000-resample bootstrap <= 2 s, the 31 headline fits <= 0.2 s. The numbers are printed, never asserted: timings belong in notes, not in tests.
 """
 from __future__ import annotations
 
@@ -21,12 +23,51 @@ import tempfile
 import time
 from pathlib import Path
 
-from . import data, paths
-from .predict import ScalingPredictor, cutoff_split
+from . import data, paths, presets
+from .predict import ScalingPredictor, cutoff_split, fit_targets, top_split
 from .space import bootstrap_capability_space, fit_capability_space
 
 TARGETS = {"book": 60.0, "chapter": 10.0, "fit": 0.020, "bootstrap": 5.0,
-           "task_fit": 0.100, "task_bootstrap": 2.0}
+           "task_fit": 0.100, "task_bootstrap": 2.0, "headline": 0.200}
+
+
+def headline_tables() -> dict:
+    """The four tables the headline fits use (loaded once, outside the timing)."""
+    return {"core": data.core_models(), "emergent": data.load_emergent(),
+            "post": data.load_post_training(), "agents": data.load_agents()}
+
+
+def headline_fits(tables: dict) -> dict:
+    """The paper's 31 headline fits, run as the chapters run them, with their held-out
+    predictions: 1 capability space, 8 emergent tasks with PC-1..3 and with log-FLOPs, 6
+    post-training targets, and 8 agent fits (AgentBench, AgentBoard success rate; 1-4 PCs)."""
+    out = {"capability_evr": fit_capability_space(tables["core"]).capability
+           .explained_variance_ratio_}
+    em = tables["emergent"]
+    split = cutoff_split(em)
+    tasks = presets.EMERGENT_TASKS
+    no_gsm8k = tuple(b for b in presets.BASE_BENCHMARKS if b != "GSM8K")
+    groups = [([t for t in tasks if not tasks[t][2]], presets.BASE_BENCHMARKS),
+              ([t for t in tasks if tasks[t][2]], no_gsm8k)]
+    for names, bench in groups:
+        for key, kw in {"emergent": {"n_pcs": 3}, "emergent_logflops": {"predictor": "log_flops"}
+                        }.items():
+            pred = fit_targets(em, names, split.train, benchmarks=bench, **kw).predict(em)
+            out.update({f"{key}/{t}": pred.loc[split.test, t].dropna() for t in names})
+    pt = tables["post"]
+    sp = cutoff_split(pt)
+    for names in (list(presets.GSM8K_TECHNIQUES), list(presets.BBH_PROMPTS)):
+        train = sp.train & pt[names].notna().all(axis=1).to_numpy()
+        pred = fit_targets(pt, names, train, benchmarks=no_gsm8k, n_pcs=3).predict(pt)
+        out.update({f"post/{t}": pred.loc[sp.test, t].dropna() for t in names})
+    ag = tables["agents"]
+    for t in ("agentbench", "agentboard_sr"):
+        s = top_split(ag, t)
+        for k in (1, 2, 3, 4):
+            pred = fit_targets(ag, [t], s.train, n_pcs=k, benchmarks=presets.INSTRUCT_BENCHMARKS,
+                               reference=presets.INSTRUCT_REFERENCE_FAMILY).predict(ag)
+            out[f"agent/{t}/pc{k}"] = pred.loc[s.test, t]
+    return out
 TASK = "word_unscrambling_2_exact_match"
 
 
@@ -88,6 +129,10 @@ def main(argv=None) -> int:
 
     core = data.core_models()
     print(f"osl benchmark: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
+    tables = headline_tables()
+    headline_fits(tables)  # warm-up
+    print(_line("the paper's 31 headline fits (median of 7)",
+                _timeit(lambda: headline_fits(tables), 7), TARGETS["headline"]))
     if not args.skip_book:
         print(_line("cold strict build of the whole book", bench_book(), TARGETS["book"]))
     if not args.skip_chapters:

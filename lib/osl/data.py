@@ -212,18 +212,29 @@ def coerce_scores(df: pd.DataFrame, columns: Sequence[str], *, table: str = "tab
                   ids: pd.Series | pd.Index | None = None) -> pd.DataFrame:
     """Return ``df[columns]`` as floats, checking they are numeric and within [lower, upper].
 
-    Missing cells (NaN) are allowed; text such as ``"n/a"`` or ``"45%"`` is not.
+    Missing cells (NaN) are allowed; text such as ``"high"`` or ``"45%"`` and True/False are not.
     """
+    vals = score_matrix(df, columns, table=table, lower=lower, upper=upper, ids=ids)
+    return pd.DataFrame(vals, index=df.index, columns=list(columns))
+
+
+def score_matrix(df: pd.DataFrame, columns: Sequence[str], *, table: str = "table",
+                 lower: float | None = 0.0, upper: float | None = 1.0,
+                 ids: pd.Series | pd.Index | None = None) -> np.ndarray:
+    """:func:`coerce_scores` as a plain (n, len(columns)) float array (the fast path)."""
     require_columns(df, columns, table=table)
-    ids = df.index if ids is None else pd.Index(ids)
     columns = list(columns)
     vals = np.empty((len(df), len(columns)))
     for j, col in enumerate(columns):
         raw = df[col]
         if isinstance(raw, pd.DataFrame):
             raise SchemaError(f"{table}: column {col!r} appears more than once; keep one.")
-        if pd.api.types.is_bool_dtype(raw) or (
-                raw.dtype == object and raw.map(lambda v: isinstance(v, (bool, np.bool_))).any()):
+        kind = raw.dtype.kind
+        if kind in "fiu":
+            vals[:, j] = raw.to_numpy(dtype=float, na_value=np.nan)
+            continue
+        if kind == "b" or (kind == "O" and raw.map(
+                lambda v: isinstance(v, (bool, np.bool_))).any()):
             raise ScoreError(f"{table}: column {col!r} holds True/False values; scores must be "
                              "numbers (fractions in [0, 1]).")
         if pd.api.types.is_numeric_dtype(raw):
@@ -232,7 +243,8 @@ def coerce_scores(df: pd.DataFrame, columns: Sequence[str], *, table: str = "tab
         num = pd.to_numeric(raw, errors="coerce")
         bad = (num.isna() & raw.notna()).to_numpy()
         if bad.any():
-            examples = [f"{ids[i]}={raw.iloc[i]!r}" for i in np.flatnonzero(bad)[:3]]
+            ids_ = df.index if ids is None else pd.Index(ids)
+            examples = [f"{ids_[i]}={raw.iloc[i]!r}" for i in np.flatnonzero(bad)[:3]]
             raise ScoreError(
                 f"{table}: column {col!r} has non-numeric values ({', '.join(examples)}). "
                 "Scores must be numbers (fractions in [0, 1]); leave missing cells empty.")
@@ -247,6 +259,7 @@ def coerce_scores(df: pd.DataFrame, columns: Sequence[str], *, table: str = "tab
         if upper is not None:
             out_of_range |= vals > upper
     if out_of_range.any():
+        ids = df.index if ids is None else pd.Index(ids)
         j = int(np.flatnonzero(out_of_range.any(axis=0))[0])
         rows = np.flatnonzero(out_of_range[:, j])
         examples = [f"{ids[i]}={vals[i, j]:g}" for i in rows[:3]]
@@ -254,7 +267,7 @@ def coerce_scores(df: pd.DataFrame, columns: Sequence[str], *, table: str = "tab
             f"{table}: column {columns[j]!r} has {rows.size} value(s) outside "
             f"[{lower}, {upper}] ({', '.join(examples)}). Scores must be fractions in "
             "[0, 1] (divide percentages by 100), or state the range explicitly.")
-    return pd.DataFrame(vals, index=df.index, columns=columns)
+    return vals
 
 
 # --------------------------------------------------------------------------------------------

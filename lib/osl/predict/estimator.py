@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from .. import presets, validate
-from ..data import coerce_scores
+from ..data import coerce_scores, score_matrix
 from ..errors import ArgumentError, FitError, NotFittedError, ScoreError
 from .axis import crossings, curve_draws, equivalent_axis
 from .features import make_features
@@ -32,7 +32,9 @@ def read_target(models: pd.DataFrame, target, *, lower: float, upper: float,
     if isinstance(target, str):
         validate.columns_present(models, [target], what="target",
                                  fix="Pass the name of a column of the table, or a Series.")
-        raw, name = models[[target]], target
+        name = target
+        vals = score_matrix(models, [target], table=f"target {name!r}", lower=lower, upper=upper)
+        return pd.Series(vals[:, 0], index=models.index, name=name)
     elif isinstance(target, pd.Series):
         name = str(target.name) if target.name is not None else "target"
         if target.index.has_duplicates:
@@ -127,6 +129,11 @@ class ScalingPredictor:
 
     def _fit_arrays(self, models, raw, y_all: pd.Series, train: np.ndarray) -> "ScalingPredictor":
         """Fit from validated arrays (the single path shared by :func:`fit_targets`)."""
+        X, y = self._prepare(models, raw, y_all, train)
+        return self._finish(models, raw, fit_link(X, y, self.link))
+
+    def _prepare(self, models, raw, y_all: pd.Series, train: np.ndarray):
+        """Everything before the link solve: rows, target, features. Returns (X, y)."""
         f = self.features
         has_y = train & y_all.notna().to_numpy()
         usable = f.usable(raw)
@@ -150,7 +157,6 @@ class ScalingPredictor:
         f.check_training(raw_train)
         state = f.fit(raw_train)
         X = f.transform(state, raw_train)[0]
-        params = fit_link(X, y, self.link)
         self.target_ = str(y_all.name)
         self.index_ = models.index
         self.rows_ = rows
@@ -159,6 +165,11 @@ class ScalingPredictor:
         self.raw_train_ = raw_train
         self.state_ = state
         self.X_train_ = X
+        return X, y
+
+    def _finish(self, models, raw, params: np.ndarray) -> "ScalingPredictor":
+        """Store the solved link and the equivalent-compute axis."""
+        f, state, X, y = self.features, self.state_, self.X_train_, self.y_train_
         self.params_ = params
         self.residuals_ = link(params, X) - y
         self.axis_ = None

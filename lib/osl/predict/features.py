@@ -9,6 +9,7 @@ the kind of predictor; it asks its strategy.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Sequence
 
 import numpy as np
@@ -17,7 +18,7 @@ import pandas as pd
 from .. import presets, validate
 from ..capability import (CapabilityFit, check_capability_inputs, fit_capabilities, pc_names,
                           project)
-from ..data import coerce_scores
+from ..data import score_matrix
 from ..errors import ArgumentError, ScoreError
 
 
@@ -42,8 +43,7 @@ class Features:
     def raw(self, models: pd.DataFrame, what: str = "models") -> np.ndarray:
         validate.columns_present(models, self.columns, what=what,
                                  fix="Add them or choose another predictor.")
-        return coerce_scores(models, list(self.columns), table=what, lower=None,
-                             upper=None).to_numpy()
+        return score_matrix(models, self.columns, table=what, lower=None, upper=None)
 
     def usable(self, raw: np.ndarray) -> np.ndarray:
         """Rows whose raw values let the strategy compute features."""
@@ -141,7 +141,7 @@ class PCs(Features):
     def raw(self, models: pd.DataFrame, what: str = "models") -> np.ndarray:
         validate.columns_present(models, self.benchmarks, what=what,
                                  fix="Pass benchmarks=[...] naming your benchmark columns.")
-        return coerce_scores(models, list(self.benchmarks), table=what).to_numpy()
+        return score_matrix(models, self.benchmarks, table=what)
 
     def usable(self, raw: np.ndarray) -> np.ndarray:
         return ~np.isnan(raw).all(axis=1)
@@ -150,7 +150,7 @@ class PCs(Features):
         check_capability_inputs(raw, self.benchmarks, self.n_pcs)
 
     def fit(self, raw: np.ndarray) -> CapabilityFit:
-        return fit_capabilities(raw, self.benchmarks, standardize=self.standardize)[0]
+        return _capability_fit(raw.tobytes(), raw.shape, self.benchmarks, self.standardize)
 
     def transform(self, state: CapabilityFit, raw: np.ndarray) -> np.ndarray:
         if np.isnan(raw).all(axis=1).any():
@@ -173,6 +173,15 @@ class PCs(Features):
 
     def key(self) -> tuple:
         return ("PCs", self.benchmarks, self.n_pcs, self.standardize)
+
+
+@lru_cache(maxsize=64)
+def _capability_fit(data: bytes, shape: tuple, benchmarks: tuple, standardize: bool
+                    ) -> CapabilityFit:
+    """One capability fit per distinct training matrix: predictors of several targets or
+    numbers of PCs fitted on the same models share it (the fit is frozen, so sharing is safe)."""
+    raw = np.frombuffer(data).reshape(shape)
+    return fit_capabilities(raw, benchmarks, standardize=standardize)[0]
 
 
 def make_features(predictor, *, n_pcs: int, benchmarks: Sequence[str], standardize: bool,

@@ -47,15 +47,19 @@ def link(params: np.ndarray, X: np.ndarray) -> np.ndarray:
 
 
 def _residual_jacobian(theta, X, y, floor: bool):
-    c, w = theta[..., :1], theta[..., 1:-1]
+    """Residuals (B, n) and Jacobian (B, n, P) of the link at ``theta`` (P = k + 2 with a
+    floor, k + 1 without)."""
+    k = X.shape[-1]
     b = theta[..., -1:]
-    s = expit(c + (X @ w[..., None])[..., 0])
+    s = expit(theta[..., :1] + (X @ theta[..., 1:-1, None])[..., 0])
     r = (1 - b) * s + b - y
     ds = (1 - b) * s * (1 - s)
-    cols = [ds[..., None], ds[..., None] * X]
+    J = np.empty(X.shape[:-1] + (k + 2 if floor else k + 1,))
+    J[..., 0] = ds
+    J[..., 1:k + 1] = ds[..., None] * X
     if floor:
-        cols.append((1 - s)[..., None])
-    return r, np.concatenate(cols, axis=-1)
+        J[..., -1] = 1 - s
+    return r, J
 
 
 def _huber_weights(r, delta):
@@ -86,26 +90,26 @@ def fit_link_batch(X: np.ndarray, y: np.ndarray, spec: LinkSpec, init: np.ndarra
     else:
         theta[:, -1] = 0.0
     P = k + 2 if spec.floor else k + 1
-    lam = np.full(B, 1e-3)
     R, JAC = _residual_jacobian(theta, X, y, spec.floor)  # kept for the current parameters
-    cur = loss(R, spec)
-    active = np.isfinite(cur)
+    cur_all = loss(R, spec)
     converged = np.zeros(B, bool)
     eye = np.eye(P)
+    # The working set holds the problems still iterating; finished ones leave it (written back
+    # to theta), so each iteration costs only what is still active.
+    ids = np.flatnonzero(np.isfinite(cur_all))
+    th, Xa, ya, R, JAC = theta[ids], X[ids], y[ids], R[ids], JAC[ids]
+    cur, lam = cur_all[ids], np.full(ids.size, 1e-3)
     for _ in range(max_iter):
-        idx = np.flatnonzero(active)
-        if idx.size == 0:
+        if ids.size == 0:
             break
-        th, Xa, ya = theta[idx], X[idx], y[idx]
-        r, J = R[idx], JAC[idx]
-        Jt = np.swapaxes(J, 1, 2)
+        Jt = np.swapaxes(JAC, 1, 2)
         if spec.loss == "huber":
-            W = _huber_weights(r, spec.huber_delta)
-            g = (Jt @ (W * r)[..., None])[..., 0]
-            H = Jt @ (W[..., None] * J)
+            W = _huber_weights(R, spec.huber_delta)
+            g = (Jt @ (W * R)[..., None])[..., 0]
+            H = Jt @ (W[..., None] * JAC)
         else:
-            g = (Jt @ r[..., None])[..., 0]
-            H = Jt @ J
+            g = (Jt @ R[..., None])[..., 0]
+            H = Jt @ JAC
         if spec.floor:
             # Active set: a floor at its bound whose gradient points outward stays put, and
             # the step is solved for the free parameters only.
@@ -117,7 +121,7 @@ def fit_link_batch(X: np.ndarray, y: np.ndarray, spec: LinkSpec, init: np.ndarra
                 H[pinned, -1, -1] = 1.0
                 g[pinned, -1] = 0.0
         diag = np.einsum("bpp->bp", H)
-        Hd = H + (lam[idx, None] * np.maximum(diag, 1e-9))[..., None] * eye + 1e-12 * eye
+        Hd = H + (lam[:, None] * np.maximum(diag, 1e-9))[..., None] * eye + 1e-12 * eye
         step = -np.linalg.solve(Hd, g[..., None])[..., 0]
         new = th.copy()
         new[:, :P] += step
@@ -125,19 +129,28 @@ def fit_link_batch(X: np.ndarray, y: np.ndarray, spec: LinkSpec, init: np.ndarra
             new[:, -1] = np.clip(new[:, -1], 0.0, spec.max_floor)
         r_new, J_new = _residual_jacobian(new, Xa, ya, spec.floor)
         loss_new = loss(r_new, spec)
-        ok = np.isfinite(loss_new) & (loss_new <= cur[idx])
-        R[idx[ok]] = r_new[ok]
-        JAC[idx[ok]] = J_new[ok]
-        gain = np.where(ok, cur[idx] - loss_new, 0.0)
-        theta[idx] = np.where(ok[:, None], new, th)
-        cur[idx] = np.where(ok, loss_new, cur[idx])
-        lam[idx] = np.where(ok, np.maximum(lam[idx] / 3, 1e-12), np.minimum(lam[idx] * 4, 1e12))
+        ok = np.isfinite(loss_new) & (loss_new <= cur)
+        R[ok] = r_new[ok]
+        JAC[ok] = J_new[ok]
+        gain = np.where(ok, cur - loss_new, 0.0)
         moved = np.max(np.abs(new - th), axis=1)
         small_step = ok & (moved < 1e-8 * (1 + np.max(np.abs(th), axis=1)))
-        done = (ok & (gain <= tol * (1 + cur[idx]))) | small_step
-        converged[idx[done]] = True
+        th = np.where(ok[:, None], new, th)
+        cur = np.where(ok, loss_new, cur)
+        lam = np.where(ok, np.maximum(lam / 3, 1e-12), np.minimum(lam * 4, 1e12))
+        done = (ok & (gain <= tol * (1 + cur))) | small_step
+        converged[ids[done]] = True
         # A fit whose every step is rejected stops, but is not called converged.
-        active[idx[done | (lam[idx] >= 1e12)]] = False
+        stop = done | (lam >= 1e12)
+        if stop.any():
+            theta[ids[stop]] = th[stop]
+            cur_all[ids[stop]] = cur[stop]
+            keep = ~stop
+            ids, th, Xa, ya, R, JAC, cur, lam = (a[keep] for a in (ids, th, Xa, ya, R, JAC, cur,
+                                                                   lam))
+    theta[ids] = th
+    cur_all[ids] = cur
+    cur = cur_all
     return theta, converged & np.isfinite(cur)
 
 

@@ -4,12 +4,14 @@ together (shared resamples and capability refits wherever the training models co
 """
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from .. import validate
 from ..errors import ArgumentError
 from .bootstrap import PredictionBootstrap, bootstrap_many
 from .estimator import ScalingPredictor, read_target
+from .link import fit_link_multistart, link
 
 
 def _target_list(models: pd.DataFrame, targets) -> list:
@@ -46,8 +48,17 @@ class TargetSet:
 
     def predict(self, models: pd.DataFrame) -> pd.DataFrame:
         """Point predictions: one row per model, one column per target."""
-        return pd.DataFrame({t: p.predict(models) for t, p in self.fits.items()},
-                            index=models.index)
+        models = validate.frame(models)
+        first = next(iter(self.fits.values()))
+        raw = first.features.raw(models)  # read once: every target uses the same features
+        feats: dict[int, np.ndarray] = {}
+        out = {}
+        for t, p in self.fits.items():
+            key = id(p.state_)
+            if key not in feats:
+                feats[key] = p.features.transform(p.state_, raw)[0]
+            out[t] = p.from_unit(link(p.params_, feats[key]))
+        return pd.DataFrame(out, index=models.index)
 
     def bootstrap(self, n_boot: int = 1000, seed: int = 0, *,
                   progress: bool = False) -> "BootstrapSet":
@@ -90,10 +101,24 @@ def fit_targets(models: pd.DataFrame, targets, train=None, *, on_missing: str = 
     train = validate.mask(train, len(models), rows=models.index)
     template = ScalingPredictor(**kwargs)
     raw = template.features.raw(models)
-    fits = {}
+    fits, problems = {}, {}
     for target in _target_list(models, targets):
         p = ScalingPredictor(**kwargs)
         y = read_target(models, target, lower=p.target_range[0], upper=p.target_range[1],
                         on_missing=on_missing)
-        fits[str(y.name)] = p._fit_arrays(models, raw, y, train)
+        name = str(y.name)
+        if name in fits:
+            raise ArgumentError(f"targets: {name!r} appears more than once.")
+        fits[name] = p
+        problems[name] = p._prepare(models, raw, y, train)
+    # One batched link solve per shape: each problem's solution is the one it gets alone.
+    by_shape: dict[tuple, list[str]] = {}
+    for name, (X, _) in problems.items():
+        by_shape.setdefault(X.shape, []).append(name)
+    for names in by_shape.values():
+        theta, _ = fit_link_multistart(np.stack([problems[n][0] for n in names]),
+                                       np.stack([problems[n][1] for n in names]),
+                                       template.link, max_iter=400, tol=1e-9)
+        for n, params in zip(names, theta):
+            fits[n]._finish(models, raw, params)
     return TargetSet(fits)
