@@ -28,8 +28,11 @@ from . import presets, validate
 from .data import coerce_scores
 from .errors import ArgumentError, FitError, NotFittedError, ScoreError
 
+__all__ = ["CapabilityFit", "CapabilityModel", "fit_capabilities", "pc_names"]
+
 
 def pc_names(k: int) -> list[str]:
+    """Column names of the first ``k`` capability dimensions: ``PC-1``, ``PC-2``, ..."""
     return [f"PC-{i + 1}" for i in range(k)]
 
 

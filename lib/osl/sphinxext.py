@@ -21,6 +21,42 @@ class runtimes_placeholder(nodes.General, nodes.Element):
     pass
 
 
+class ApiDirective(SphinxDirective):
+    """``{osl-api}`` with module names as content: one table per module listing every public
+    name (``__all__``) with its signature and the first paragraph of its docstring, read from
+    the installed code at build time, so the page cannot drift from the library."""
+
+    has_content = True
+
+    def run(self):
+        import importlib
+        import inspect
+
+        out = []
+        for modname in [line.strip() for line in self.content if line.strip()]:
+            mod = importlib.import_module(modname)
+            rows = []
+            for name in getattr(mod, "__all__", []):
+                obj = getattr(mod, name)
+                try:
+                    sig = str(inspect.signature(obj)) if callable(obj) else ""
+                except (TypeError, ValueError):
+                    sig = ""
+                kind = "class" if inspect.isclass(obj) else "function"
+                doc = (inspect.getdoc(obj) or "").split("\n\n")[0].replace("\n", " ")
+                code = nodes.paragraph()
+                code += nodes.literal(text=f"{name}{_short(sig)}")
+                rows.append([code, kind, doc])
+            section = nodes.rubric(text=modname)
+            out += [section, _simple_table(["Name and signature", "Kind", "What it does"], rows,
+                                           (45, 10, 45), ["osl-api"])]
+        return out
+
+
+def _short(sig: str, limit: int = 160) -> str:
+    return sig if len(sig) <= limit else sig[: limit - 5] + " ...)"
+
+
 class VerdictsDirective(SphinxDirective):
     has_content = False
 
@@ -107,6 +143,7 @@ def setup(app):
     app.add_node(verdicts_placeholder)
     app.add_node(runtimes_placeholder)
     app.add_directive("osl-verdicts", VerdictsDirective)
+    app.add_directive("osl-api", ApiDirective)
     app.add_directive("osl-runtimes", RuntimesDirective)
     app.connect("doctree-resolved", _resolve)
     return {"version": "0.1", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -24,6 +24,8 @@ from .errors import ArgumentError, DataError, DuplicateModelError, SchemaError
 
 SUFFIXES = (".csv", ".parquet", ".pq")
 
+__all__ = ["read_file", "read_table"]
+
 
 def read_file(path, what: str = "table") -> pd.DataFrame:
     """A CSV or Parquet file as pandas reads it, with clear errors for unreadable files and
