@@ -4,6 +4,7 @@
 * :func:`shared_slope_fit`: one slope for all families, one intercept per family. The intercept
   measures a family's *compute efficiency*; :attr:`SharedSlopeFit.efficiency` turns it into
   orders of magnitude of compute relative to a reference family (Llama-2 by default).
+* :func:`new_family_fits`: families left out of a shared-slope fit, placed against it.
 * :class:`EquivalentCompute`: converts a capability value into the log10 FLOPs the reference
   family would need to reach it (the x-axis of the paper's figures).
 
@@ -20,6 +21,9 @@ from scipy import stats
 
 from . import presets
 from .errors import FitError
+
+__all__ = ["EquivalentCompute", "SharedSlopeFit", "family_fits", "linear_fit", "new_family_fits", "shared_slope_fit", "shared_slope_stack", "slope_heterogeneity"]
+
 
 
 def _clean_xy(y, x, family=None, *, what: str):
@@ -108,6 +112,12 @@ class SharedSlopeFit:
             raise FitError("A new family's intercept needs at least one model with FLOPs.")
         return float(np.mean(y - self.slope * x))
 
+    def efficiency_for(self, y, x) -> float:
+        """:attr:`efficiency` (dex) of a family not in the fit (intercept at the shared slope)."""
+        if self.reference not in self.intercepts.index:
+            raise FitError(f"Reference family {self.reference!r} is not among the fitted families.")
+        return (self.intercept_for(y, x) - self.intercepts[self.reference]) / self.slope
+
     def predict(self, x, family) -> np.ndarray:
         fam = pd.Series(np.asarray(family, dtype=object))
         a = fam.map(self.intercepts).to_numpy(dtype=float)
@@ -143,6 +153,32 @@ def shared_slope_fit(y, x, family, *, reference: str = presets.REFERENCE_FAMILY)
         intercept_se=pd.Series(sigma * np.sqrt(1 / cnt + xm ** 2 / sxx), index=idx),
         n_models=pd.Series(cnt.astype(int), index=idx, name="n"),
         r2=1 - np.sum(resid ** 2) / sst, sigma=sigma, dof=dof, reference=reference)
+
+
+def new_family_fits(shared: SharedSlopeFit, y, x, family, *,
+                    min_slope_models: int = 2) -> pd.DataFrame:
+    """Families outside a shared-slope fit, placed against it (one row per family, sorted).
+
+    Models with finite ``y`` and ``x`` count. Columns: ``n``; ``efficiency_dex``
+    (:meth:`SharedSlopeFit.efficiency_for`); ``own_slope``, the family's own least-squares slope
+    (NaN below ``min_slope_models`` models or without distinct compute); ``shared_slope``; and
+    ``slope_ratio`` = own / shared slope.
+    """
+    y, x, fam = _clean_xy(y, x, family, what="new-family fits")
+    rows = {}
+    for f in sorted(pd.unique(fam)):
+        sel = fam == f
+        own = (linear_fit(y[sel], x[sel])["slope"]
+               if sel.sum() >= max(min_slope_models, 2) and np.ptp(x[sel]) > 0 else np.nan)
+        rows[f] = {"n": int(sel.sum()), "efficiency_dex": shared.efficiency_for(y[sel], x[sel]),
+                   "own_slope": own}
+    out = pd.DataFrame.from_dict(rows, orient="index",
+                                 columns=["n", "efficiency_dex", "own_slope"])
+    out.index.name = "family"
+    out["n"] = out["n"].astype(int)
+    out["shared_slope"] = shared.slope
+    out["slope_ratio"] = out["own_slope"] / shared.slope
+    return out
 
 
 def slope_heterogeneity(y, x, family) -> dict[str, float]:

@@ -3,7 +3,10 @@
 :func:`fit_capability_space` is one full fit (impute + PCA + per-family and shared-slope fits of
 PC-1 against log10 FLOPs). :func:`bootstrap_capability_space` repeats it on resamples of the
 models (stratified by family, so every family keeps its size), refitting imputation and PCA every
-time, as one batched computation.
+time, as one batched computation. :meth:`CapabilitySpace.explained_variance_table` and
+:meth:`CapabilitySpace.efficiency_table` put a fit's point estimates next to a bootstrap's
+intervals; :meth:`CapabilitySpace.place` and :meth:`CapabilitySpace.new_families` project models
+the space was not fitted on.
 """
 from __future__ import annotations
 
@@ -13,12 +16,15 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from . import presets
+from . import presets, validate
 from .capability import CapabilityModel, align_signs, fit_capabilities, pc_names
 from .compute import (EquivalentCompute, SharedSlopeFit, family_fits, linear_fit,
-                      shared_slope_fit, shared_slope_stack)
+                      new_family_fits, shared_slope_fit, shared_slope_stack)
 from .data import require_columns
 from .errors import FitError
+
+__all__ = ["CapabilitySpace", "SpaceBootstrap", "bootstrap_capability_space", "fit_capability_space", "stratified_indices"]
+
 
 
 @dataclass
@@ -36,6 +42,55 @@ class CapabilitySpace:
     @property
     def median_family_r2(self) -> float:
         return float(self.family["r2"].median())
+
+    def place(self, models: pd.DataFrame) -> pd.DataFrame:
+        """``family``, ``log10_flops`` and PC-1..PC-k of any models (fitted imputer and PCA)."""
+        bench = list(self.capability.benchmarks)
+        require_columns(models, ["family", "log10_flops", *bench], table="models")
+        return pd.concat([models[["family", "log10_flops"]],
+                          self.capability.transform(models[bench])], axis=1)
+
+    def new_families(self, models: pd.DataFrame, *, min_slope_models: int = 2) -> pd.DataFrame:
+        """Families the space was not fitted on, against the shared-slope fit of ``measure``.
+
+        One row per family with known compute: ``n``, ``efficiency_dex`` (intercept at the shared
+        slope, relative to the reference family), ``own_slope`` (NaN below ``min_slope_models``
+        models), ``shared_slope`` and ``slope_ratio`` (see :func:`osl.compute.new_family_fits`).
+        """
+        s = self.place(models)
+        return new_family_fits(self.shared, s[self.measure], s["log10_flops"], s["family"],
+                               min_slope_models=min_slope_models)
+
+    def explained_variance_table(self, boot: "SpaceBootstrap", level: float = 0.95, *,
+                                 cumulative: bool = False) -> pd.DataFrame:
+        """Share of variance per component: ``point`` (this fit), then the bootstrap's
+        ``median``, ``lower`` and ``upper`` (percentile interval at ``level``).
+
+        ``cumulative=True``: the share of PC-1..PC-k together, per k. ``boot`` must come from
+        :func:`bootstrap_capability_space` with the same data and options as this fit.
+        """
+        point = self.capability.explained_variance_ratio_
+        name = "explained_variance_ratio"
+        if cumulative:
+            point, name = point.cumsum(), "cumulative_" + name
+        out = boot.interval(name, level)
+        out.insert(0, "point", point.reindex(out.index))
+        return out
+
+    def efficiency_table(self, boot: "SpaceBootstrap", level: float = 0.95) -> pd.DataFrame:
+        """Compute efficiency of every family but the reference, least efficient first.
+
+        Columns: ``point`` (dex relative to the reference family, from this fit's shared slope),
+        the bootstrap's ``median``, ``lower`` and ``upper`` at ``level``, and
+        ``differs_from_reference`` (the interval excludes 0). ``boot`` must come from
+        :func:`bootstrap_capability_space` with the same data and options as this fit.
+        """
+        out = boot.interval("efficiency", level)
+        out.insert(0, "point", self.shared.efficiency.reindex(out.index))
+        out = out.drop(index=self.shared.reference).sort_values("point")
+        out["differs_from_reference"] = (out["lower"] > 0) | (out["upper"] < 0)
+        out.index.name = "family"
+        return out
 
 
 def fit_capability_space(models: pd.DataFrame, *, train: pd.Series | np.ndarray | None = None,
@@ -83,8 +138,17 @@ class SpaceBootstrap:
     efficiency: pd.DataFrame                #: dex relative to the reference family
     n_iter: np.ndarray                      #: imputation rounds per resample
 
+    @property
+    def cumulative_explained_variance_ratio(self) -> pd.DataFrame:
+        """Share of PC-1..PC-k together, column ``PC-k``: (n_boot, p)."""
+        return self.explained_variance_ratio.cumsum(axis=1)
+
     def interval(self, what: str, level: float = 0.95) -> pd.DataFrame:
-        """Percentile interval of a frame attribute (``explained_variance_ratio``, ...)."""
+        """Percentile interval of a frame attribute (``explained_variance_ratio``,
+        ``cumulative_explained_variance_ratio``, ``intercepts``, ``efficiency``)."""
+        validate.choice("what", what, ("explained_variance_ratio", "intercepts", "efficiency",
+                                       "cumulative_explained_variance_ratio"))
+        level = validate.level(level)
         frame = getattr(self, what)
         lo, hi = (1 - level) / 2, 0.5 + level / 2
         return pd.DataFrame({"median": frame.median(), "lower": frame.quantile(lo),
