@@ -11,13 +11,15 @@ One job per module:
 * :mod:`~osl.predict.bootstrap`: intervals shared across targets, and paired gains;
 * :mod:`~osl.predict.axis`: the equivalent-compute axis and crossings;
 * :mod:`~osl.predict.splits`: training/held-out splits;
-* :mod:`~osl.predict.evaluation`: metrics, comparisons, leave-one-out, backtests;
+* :mod:`~osl.predict.evaluation`: metrics, comparisons, leave-one-out, the choice of PCs;
+* :mod:`~osl.predict.backtests`: the cutoff backtest, one target or a grid of them;
 * :mod:`~osl.predict.chapters`: the book's chapter-specific readings.
 """
+from .backtests import backtest, backtest_grid
 from .bootstrap import PairedFit, PredictionBootstrap, bootstrap_many, fit_paired
 from .estimator import ScalingPredictor
-from .evaluation import (Comparison, backtest, choose_n_pcs, compare, evaluate, leave_one_out,
-                         metrics)
+from .evaluation import (Comparison, choose_n_pcs, choose_n_pcs_many, compare, evaluate,
+                         leave_one_out, metrics)
 from .features import Columns, Features, LogFlops, LogSize, PCs
 from .link import LinkSpec, fit_link, fit_link_batch, link
 from .splits import Split, cutoff_split, family_splits, heldout_split, top_split
@@ -26,7 +28,7 @@ from .targets import BootstrapSet, TargetSet, fit_targets
 __all__ = [
     "BootstrapSet", "Columns", "Comparison", "Features", "LinkSpec", "LogFlops", "LogSize", "PCs",
     "PairedFit", "PredictionBootstrap", "ScalingPredictor", "Split", "TargetSet", "backtest",
-    "bootstrap_many", "choose_n_pcs", "compare", "cutoff_split", "evaluate", "family_splits",
-    "fit_link", "fit_link_batch", "fit_paired", "fit_targets", "heldout_split", "leave_one_out",
-    "link", "metrics", "top_split",
+    "backtest_grid", "bootstrap_many", "choose_n_pcs", "choose_n_pcs_many", "compare",
+    "cutoff_split", "evaluate", "family_splits", "fit_link", "fit_link_batch", "fit_paired",
+    "fit_targets", "heldout_split", "leave_one_out", "link", "metrics", "top_split",
 ]

@@ -51,6 +51,16 @@ def first_predictable_cutoff(table: pd.DataFrame, tol_dex: float = 0.25) -> floa
     return float(ok["cutoff_1e21"].min()) if len(ok) else float("nan")
 
 
+def first_predictable_cutoffs(grid: pd.DataFrame, tol_dex: float = 0.25) -> pd.Series:
+    """:func:`first_predictable_cutoff` of every (target, predictor) of a
+    :func:`~osl.predict.backtests.backtest_grid` frame, in the frame's order."""
+    validate.columns_present(grid, ["target", "predictor"], what="first_predictable_cutoffs",
+                             fix="Pass a backtest_grid() result.")
+    out = {key: first_predictable_cutoff(g, tol_dex)
+           for key, g in grid.groupby(["target", "predictor"], sort=False)}
+    return pd.Series(out, name="first_cutoff_1e21").rename_axis(["target", "predictor"])
+
+
 def clearing_range(gain: pd.DataFrame, minimum: float) -> tuple[float, float]:
     """First and last equivalent log10 FLOPs at which a :func:`gain_curve` band's lower edge is
     above ``minimum`` (NaN, NaN if never)."""

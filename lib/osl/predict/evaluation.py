@@ -1,5 +1,6 @@
 """Held-out evaluation: metrics, comparisons of predictors over many targets, leave-one-out,
-the choice of the number of PCs on training models only, and the cutoff backtest.
+and the choice of the number of PCs on training models only (the cutoff backtest is in
+:mod:`~osl.predict.backtests`).
 
 Every loop that fits or compares predictors lives here, so chapters make one call each.
 """
@@ -208,43 +209,34 @@ def choose_n_pcs(models: pd.DataFrame, target, train, ks: Sequence[int] = (1, 2,
     return int(mse.idxmin()), mse
 
 
-def backtest(models: pd.DataFrame, target, cutoffs: Sequence[float], *, n_boot: int = 200,
-             seed: int = 0, threshold: float | None = None, level: float = 0.8,
-             **kwargs) -> pd.DataFrame:
-    """Refit at each FLOPs cutoff; report the predicted crossing compute and held-out error.
+def choose_n_pcs_many(models: pd.DataFrame, targets: Sequence[str], train,
+                      ks: Sequence[int] = (1, 2, 3), *, per_target: dict[str, dict] | None = None,
+                      inner_quantile: float = 0.6, if_unfittable: str = "raise",
+                      **kwargs) -> pd.DataFrame:
+    """:func:`choose_n_pcs` for every target: one row per target with the chosen ``k`` and the
+    inner MSE of every candidate (columns ``inner_mse_k<k>``).
 
-    A final row ``all`` fits every model: the crossing to compare the earlier ones against
-    (a point estimate, without an interval). Cutoffs that leave too few training models are
-    skipped.
+    ``per_target``: extra kwargs for some targets. A target on which no candidate can be fitted
+    raises (``if_unfittable="raise"``), falls back to the first candidate ``ks[0]`` with NaN
+    inner errors (``"first"``: the simplest model when there is no evidence), or is left out
+    (``"skip"``).
     """
-    models = validate.frame(models)
-    validate.columns_present(models, ["flops_1e21"], what="backtest",
-                             fix="A compute cutoff needs training FLOPs (in units of 1e21).")
-    cutoffs = [validate.real("cutoffs", c, low=0.0, low_open=True) for c in cutoffs]
-    flops = models["flops_1e21"].to_numpy(dtype=float)
-    rows, fitted = [], []
-    for cut in list(cutoffs) + [np.inf]:
-        train = np.isfinite(flops) & (flops <= cut)
+    targets = validate.names("targets", targets)
+    validate.choice("if_unfittable", if_unfittable, ("raise", "first", "skip"))
+    per_target = per_target or {}
+    rows = {}
+    for t in targets:
         try:
-            p = ScalingPredictor(**kwargs).fit(models, target, train)
+            k, inner = choose_n_pcs(models, t, train, ks, inner_quantile=inner_quantile,
+                                    **per_target.get(t, {}), **kwargs)
         except FitError:
-            continue
-        fitted.append((cut, train, p))
-    early = [p for cut, _, p in fitted if np.isfinite(cut)]
-    boots = iter(bootstrap_many(early, n_boot, seed) if early else [])
-    for cut, train, p in fitted:
-        if np.isfinite(cut):
-            cr = next(boots).crossing(threshold, level)
-        else:  # the reference row needs only its point estimate
-            cr = {"point": p.crossing(threshold), "lower": np.nan, "upper": np.nan}
-        row = {"cutoff_1e21": cut, "n_train": p.n_train_, "crossing": cr["point"],
-               "lower": cr["lower"], "upper": cr["upper"]}
-        test = np.isfinite(flops) & ~train
-        if np.isfinite(cut) and test.any():
-            y = p.y_all_[test]
-            if y.notna().any():
-                row["test_mse"] = metrics(y, p.predict(models[test]))["mse"]
-        rows.append(row)
-    out = pd.DataFrame(rows)
-    out["label"] = [f"{c:g}" if np.isfinite(c) else "all" for c in out["cutoff_1e21"]]
+            if if_unfittable == "raise":
+                raise
+            if if_unfittable == "skip":
+                continue
+            k, inner = int(ks[0]), pd.Series(np.nan, index=list(ks))
+        rows[t] = {"k": k, **{f"inner_mse_k{j}": float(v) if np.isfinite(v) else np.nan
+                              for j, v in inner.items()}}
+    out = pd.DataFrame.from_dict(rows, orient="index")
+    out.index.name = "target"
     return out
