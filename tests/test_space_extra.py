@@ -171,3 +171,20 @@ def test_new_families_recover_a_held_out_family(space):
     np.testing.assert_allclose(tab["efficiency_dex"], [1.0, -2.0], atol=5e-3)
     np.testing.assert_allclose(tab["slope_ratio"], [1.0, 1.0], atol=5e-3)
     assert np.isnan(space.new_families(new, min_slope_models=4)["own_slope"]).all()
+
+
+def test_family_resampling_draws_whole_families(core):
+    """Resampling whole families: the PC-1 share's interval contains the point fit, is wider
+    than resampling models within families, and the result is reproducible."""
+    from osl.space import bootstrap_capability_space, fit_capability_space
+    point = fit_capability_space(core).capability.explained_variance_ratio_["PC-1"]
+    fam = bootstrap_capability_space(core, n_boot=300, seed=1, resample="families")
+    within = bootstrap_capability_space(core, n_boot=300, seed=1)
+    iv_f = fam.interval("explained_variance_ratio", 0.9).loc["PC-1"]
+    iv_w = within.interval("explained_variance_ratio", 0.9).loc["PC-1"]
+    assert iv_f["lower"] < point < iv_f["upper"]
+    assert iv_f["upper"] - iv_f["lower"] > iv_w["upper"] - iv_w["lower"]
+    again = bootstrap_capability_space(core, n_boot=300, seed=1, resample="families")
+    np.testing.assert_array_equal(fam.slope, again.slope)
+    # A resample without the reference family says nothing about efficiency relative to it.
+    assert fam.efficiency["Llama-2"].dropna().eq(0).all()

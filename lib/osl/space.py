@@ -171,13 +171,22 @@ def bootstrap_capability_space(models: pd.DataFrame, *, n_boot: int = 1000, seed
                                benchmarks: Sequence[str] = presets.BASE_BENCHMARKS,
                                standardize: bool = False, measure: str = "PC-1",
                                reference: str = presets.REFERENCE_FAMILY,
-                               chunk: int = 250, progress: bool = False) -> SpaceBootstrap:
-    """Resample models within families, refit imputation, PCA and the shared-slope model.
+                               resample: str = "within", chunk: int = 250,
+                               progress: bool = False) -> SpaceBootstrap:
+    """Resample models, refit imputation, PCA and the shared-slope model.
 
-    Every resample's components are sign-aligned to the full-data fit before use.
+    ``resample="within"`` draws models with replacement within each family (every family keeps
+    its size: the uncertainty of fitting these families); ``"families"`` draws whole families
+    with replacement (the uncertainty for families in general: families share data and recipes,
+    so they, not models, are the independent units). Every resample's components are
+    sign-aligned to the full-data fit before use.
     """
-    if n_boot < 1:
-        raise FitError(f"n_boot must be positive, got {n_boot}.")
+    n_boot = validate.integer("n_boot", n_boot, low=1)
+    seed = validate.seed(seed)
+    validate.choice("resample", resample, ("within", "families"))
+    if resample == "families":
+        return _bootstrap_families(models, n_boot, seed, benchmarks, standardize, measure,
+                                   reference)
     require_columns(models, ["family", "log10_flops", *benchmarks], table="models")
     full = fit_capability_space(models, benchmarks=benchmarks, standardize=standardize,
                                 measure=measure, reference=reference)
@@ -216,3 +225,59 @@ def bootstrap_capability_space(models: pd.DataFrame, *, n_boot: int = 1000, seed
         explained_variance_ratio=pd.DataFrame(ratio, columns=pc_names(ratio.shape[1])),
         slope=slope, r2=np.concatenate(r2s), intercepts=inter, efficiency=eff,
         n_iter=np.concatenate(iters))
+
+
+def _bootstrap_families(models, n_boot, seed, benchmarks, standardize, measure, reference):
+    """:func:`bootstrap_capability_space` with whole families resampled. Resamples have
+    different sizes, so they are batched by size; a resample in which a benchmark has fewer
+    than two distinct observed scores, or without the reference family, gives NaN where it
+    cannot say anything."""
+    require_columns(models, ["family", "log10_flops", *benchmarks], table="models")
+    full = fit_capability_space(models, benchmarks=benchmarks, standardize=standardize,
+                                measure=measure, reference=reference)
+    point = full.capability.fit_
+    k = int(measure.split("-")[1]) - 1
+    X = models[list(benchmarks)].to_numpy(dtype=float)
+    lf = models["log10_flops"].to_numpy(dtype=float)
+    codes, names = pd.factorize(models["family"])
+    F, p = len(names), X.shape[1]
+    members = [np.flatnonzero(codes == f) for f in range(F)]
+    draws = np.random.default_rng(seed).integers(0, F, size=(n_boot, F))
+    rows = [np.concatenate([members[f] for f in d]) for d in draws]
+    ratio = np.full((n_boot, p), np.nan)
+    slope = np.full(n_boot, np.nan)
+    inter = np.full((n_boot, F), np.nan)
+    iters = np.zeros(n_boot, int)
+    by_size: dict[int, list[int]] = {}
+    for b, r in enumerate(rows):
+        by_size.setdefault(r.size, []).append(b)
+    for size, bs in by_size.items():
+        idx = np.stack([rows[b] for b in bs])
+        Xs = X[idx]
+        lo = np.min(np.where(np.isnan(Xs), np.inf, Xs), axis=1)
+        hi = np.max(np.where(np.isnan(Xs), -np.inf, Xs), axis=1)
+        ok = np.all(hi > lo, axis=1)
+        if not ok.any():
+            continue
+        idx, bs = idx[ok], np.asarray(bs)[ok]
+        fit, _, scores = fit_capabilities(X[idx], benchmarks, standardize=standardize)
+        sign = align_signs(fit.components, point.components[0, :k + 1])[:, k]
+        cap = scores[..., k] * sign[:, None]
+        known = np.isfinite(lf[idx])
+        # Models of unknown compute go to a dummy family with zero deviations: no effect on
+        # the slope or on the other families' intercepts.
+        c = np.where(known, codes[idx], F)
+        res = shared_slope_stack(np.where(known, cap, 0.0), np.where(known, lf[idx], 0.0), c,
+                                 F + 1)
+        ratio[bs] = fit.explained_variance_ratio
+        slope[bs] = res["slope"]
+        inter[bs] = res["intercepts"][:, :F]
+        iters[bs] = fit.n_iter
+    inter = pd.DataFrame(inter, columns=names)
+    inter = inter.loc[:, inter.notna().any()]
+    if reference not in inter.columns:
+        raise FitError(f"Reference family {reference!r} has no models with FLOPs.")
+    eff = inter.sub(inter[reference], axis=0).div(slope, axis=0)
+    return SpaceBootstrap(
+        explained_variance_ratio=pd.DataFrame(ratio, columns=pc_names(p)), slope=slope,
+        r2=np.full(n_boot, np.nan), intercepts=inter, efficiency=eff, n_iter=iters)

@@ -7,19 +7,20 @@ factory) as a predictor, e.g. ``{"training mean": TrainingMean}``.
 * :class:`TrainingMean`: every model gets the mean training score.
 * :class:`BestTrainingScore`: every model gets the best training score (a "no further progress"
   forecast, strong when larger models plateau).
-* :class:`FamilyLogFlops`: ``y = a_family + b * log10 FLOPs``, one slope and one intercept per
-  training family (least squares), clipped to the target's range; a family absent from
-  training gets the median intercept; models of unknown compute get no prediction.
+* :class:`FamilyLogFlops`: the floored sigmoid of a family intercept plus one slope in log10
+  FLOPs (each family's own compute efficiency, no capabilities); a family absent from training
+  gets the median family offset; models of unknown compute get no prediction.
 """
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from scipy.special import expit
 
 from .. import validate
-from ..compute import shared_slope_fit
 from ..errors import FitError, NotFittedError
 from .estimator import read_target
+from .link import LinkSpec, fit_link
 
 
 class _Baseline:
@@ -73,18 +74,39 @@ class BestTrainingScore(_Baseline):
 
 
 class FamilyLogFlops(_Baseline):
-    """A family intercept plus a shared slope in log10 FLOPs, fitted by least squares."""
+    """The floored sigmoid link of a family intercept plus a shared slope in log10 FLOPs:
+    ``y = (1 - b) * sigmoid(c + d_family + w * log10 FLOPs) + b``, fitted by least squares on
+    the training models of known compute. A family absent from training gets the median family
+    offset; models of unknown compute get no prediction."""
 
     def _fit(self, models, y, rows):
         validate.columns_present(models, ["family", "log10_flops"], what="FamilyLogFlops",
                                  fix="This baseline needs families and training FLOPs.")
-        lf = models["log10_flops"].to_numpy(dtype=float)[rows]
-        fam = models["family"].to_numpy(dtype=object)[rows]
-        self.fit_ = shared_slope_fit(y, lf, fam, reference=str(fam[0]))
+        lf = models["log10_flops"].to_numpy(dtype=float)
+        known = rows & np.isfinite(lf)
+        fam = models["family"].to_numpy(dtype=object)
+        y = self.y_all_.to_numpy()[known]
+        self.families_ = sorted(set(fam[known]))
+        X = self._design(fam[known], lf[known])
+        if known.sum() < X.shape[1] + 4:
+            raise FitError(f"FamilyLogFlops: {int(known.sum())} training models of known compute "
+                           f"for {len(self.families_)} families; too few to fit.")
+        self.params_ = fit_link(X, y, LinkSpec())
+        offsets = np.concatenate([[0.0], self.params_[1:len(self.families_)]])
+        self.median_offset_ = float(np.median(offsets))
+
+    def _design(self, fam, lf):
+        centre = 22.0  # log10 FLOPs around the middle of the data, for a well-scaled fit
+        onehot = np.column_stack([fam == f for f in self.families_[1:]]).astype(float) \
+            if len(self.families_) > 1 else np.zeros((len(fam), 0))
+        return np.column_stack([onehot, lf - centre])
 
     def _predict(self, models):
         validate.columns_present(models, ["family", "log10_flops"], what="FamilyLogFlops")
-        a = models["family"].map(self.fit_.intercepts).astype(float)
-        a = a.fillna(float(self.fit_.intercepts.median())).to_numpy()
-        y = a + self.fit_.slope * models["log10_flops"].to_numpy(dtype=float)
-        return np.clip(y, *self.target_range)
+        fam = models["family"].to_numpy(dtype=object)
+        lf = models["log10_flops"].to_numpy(dtype=float)
+        X = self._design(fam, lf)
+        seen = np.isin(fam, self.families_)
+        c, b = self.params_[0], self.params_[-1]
+        z = c + X @ self.params_[1:-1] + np.where(seen, 0.0, self.median_offset_)
+        return (1 - b) * expit(z) + b

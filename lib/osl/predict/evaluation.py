@@ -76,7 +76,9 @@ def compare(models: pd.DataFrame, targets: Sequence[str], split, predictors: dic
     and score it on the held-out side.
 
     ``split``: one :class:`Split`, or ``{target: Split}``. ``predictors``: ``{name: kwargs}``
-    for :class:`ScalingPredictor`. ``per_target``: extra kwargs for some targets (e.g. a
+    for :class:`ScalingPredictor`, or ``{name: factory}`` for any estimator with ``fit(models,
+    target, train)``, ``predict(models)`` and ``n_train_`` (e.g. the classes of
+    :mod:`~osl.predict.baselines`; they get no intervals). ``per_target``: extra kwargs for some targets (e.g. a
     target's benchmark set). With ``n_boot``, predictive intervals give coverage and width.
     ``skip_unfittable`` records a target/predictor that cannot be fitted as missing instead of
     raising.
@@ -102,6 +104,12 @@ def compare(models: pd.DataFrame, targets: Sequence[str], split, predictors: dic
     for ts in groups.values():
         sp, extra = splits[ts[0]], per_target.get(ts[0], {})
         for name, kw in predictors.items():
+            if callable(kw):
+                _score_plain(models, ts, sp, name, kw, fits, rows, preds)
+                continue
+            if not isinstance(kw, dict):
+                raise ArgumentError(f"predictors[{name!r}] must be a dict of ScalingPredictor "
+                                    f"arguments or an estimator factory, got {type(kw).__name__}.")
             try:
                 got = fit_targets(models, ts, sp.train, **extra, **kw).fits
             except FitError:
@@ -136,6 +144,19 @@ def compare(models: pd.DataFrame, targets: Sequence[str], split, predictors: dic
     pred = (pd.concat(preds).rename_axis("model").reset_index()
             .set_index(["target", "predictor", "model"]) if preds else pd.DataFrame())
     return Comparison(met, pred, fits, boots)
+
+
+def _score_plain(models, targets, sp, name, factory, fits, rows, preds) -> None:
+    """Fit and score an estimator without intervals (a baseline) for each target."""
+    for t in targets:
+        est = factory().fit(models, t, sp.train)
+        test = models[sp.test & models[t].notna().to_numpy()]
+        pr = pd.DataFrame({"mean": est.predict(test), "actual": test[t]})
+        m = metrics(pr["actual"], pr["mean"])
+        fits[t, name] = est
+        rows[t, name] = {"mse": m["mse"], "mae": m["mae"], "n_train": est.n_train_,
+                         "n_test": m["n"]}
+        preds.append(pr.assign(target=t, predictor=name))
 
 
 def evaluate(models: pd.DataFrame, target, split: Split, *, n_boot: int = 0, seed: int = 0,

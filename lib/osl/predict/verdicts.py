@@ -72,14 +72,14 @@ def compare_pair(comparison, models: pd.DataFrame, a: str, b: str, *,
     models = validate.frame(models)
     validate.columns_present(models, [family_column], what="compare_pair",
                              fix="The interval resamples whole families.")
-    preds = comparison.predictions
+    preds = comparison.predictions.sort_index()
     have = set(preds.index.get_level_values("predictor"))
     for name in (a, b):
         if name not in have:
             raise ArgumentError(f"compare_pair: no predictor {name!r} in the comparison; "
                                 f"have {sorted(have)}.")
     rows = {}
-    for t in dict.fromkeys(preds.index.get_level_values("target")):
+    for t in dict.fromkeys(comparison.predictions.index.get_level_values("target")):
         pa, pb = preds.loc[(t, a)], preds.loc[(t, b)]
         common = pa.index.intersection(pb.index)
         rows[t] = paired_difference(pa.loc[common, "actual"], pa.loc[common, "mean"],
