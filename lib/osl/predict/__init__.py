@@ -16,7 +16,7 @@ One job per module:
 * :mod:`~osl.predict.chapters`: the book's chapter-specific readings.
 """
 from .backtests import backtest, backtest_grid
-from .bootstrap import PairedFit, PredictionBootstrap, bootstrap_many, fit_paired
+from .bootstrap import PairedFit, PredictionBootstrap, bootstrap_many, fit_paired, fit_pairs
 from .estimator import ScalingPredictor
 from .evaluation import (Comparison, choose_n_pcs, choose_n_pcs_many, compare, evaluate,
                          leave_one_out, metrics)
@@ -29,6 +29,6 @@ __all__ = [
     "BootstrapSet", "Columns", "Comparison", "Features", "LinkSpec", "LogFlops", "LogSize", "PCs",
     "PairedFit", "PredictionBootstrap", "ScalingPredictor", "Split", "TargetSet", "backtest",
     "backtest_grid", "bootstrap_many", "choose_n_pcs", "choose_n_pcs_many", "compare",
-    "cutoff_split", "evaluate", "family_splits", "fit_link", "fit_link_batch", "fit_paired",
+    "cutoff_split", "evaluate", "family_splits", "fit_link", "fit_link_batch", "fit_paired", "fit_pairs",
     "fit_targets", "heldout_split", "leave_one_out", "link", "metrics", "top_split",
 ]

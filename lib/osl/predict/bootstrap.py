@@ -6,7 +6,8 @@ training rows with the same features share one set of resamples and one batched 
 refit, and their link refits run as one batched solve; with the same seed, each result is
 identical to bootstrapping that predictor alone. :class:`PredictionBootstrap` turns the draws
 into bands, predictive intervals and crossing intervals; :func:`fit_paired` fits two targets on
-the same models so that their difference (a gain) gets a paired band.
+the same models so that their difference (a gain) gets a paired band, and :func:`fit_pairs`
+does so for several pairs at once.
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from .. import validate
-from ..errors import FitError
+from ..errors import ArgumentError, FitError
 from .estimator import ScalingPredictor, crossings, curve_draws, equivalent_axis
 from .link import fit_link_multistart, link
 
@@ -249,11 +250,36 @@ def fit_paired(models: pd.DataFrame, a: str, b: str, train=None, *, n_boot: int 
                seed: int = 0, **kwargs) -> PairedFit:
     """Fit targets ``a`` and ``b`` on the ``train`` models that have both, bootstrap them with
     shared resamples, and return the pair (``kwargs`` go to :class:`ScalingPredictor`)."""
+    return fit_pairs(models, {"gain": (a, b)}, train, n_boot=n_boot, seed=seed, **kwargs)["gain"]
+
+
+def fit_pairs(models: pd.DataFrame, pairs: dict, train=None, *, n_boot: int = 1000,
+              seed: int = 0, **kwargs) -> dict[str, PairedFit]:
+    """Several gains in one call: ``pairs`` is ``{name: (a, b)}``; ``train`` one mask, or
+    ``{name: mask}`` with a mask for every pair. Each pair is fitted on its training models
+    that have both targets, as :func:`fit_paired` does; a target shared by pairs with the same
+    training models is fitted once, and all fits are bootstrapped in one
+    :func:`bootstrap_many` call, so each pair equals :func:`fit_paired` with the same seed."""
     models = validate.frame(models)
-    train = validate.mask(train, len(models), rows=models.index)
-    validate.columns_present(models, [a, b], what="fit_paired")
-    both = train & models[[a, b]].notna().all(axis=1).to_numpy()
-    pa = ScalingPredictor(**kwargs).fit(models, a, both)
-    pb = ScalingPredictor(**kwargs).fit(models, b, both)
-    ba, bb = bootstrap_many([pa, pb], n_boot, seed)
-    return PairedFit(ba, bb)
+    if not isinstance(pairs, dict) or not pairs:
+        raise ArgumentError("pairs must be a non-empty {name: (target_a, target_b)} dict.")
+    if isinstance(train, dict) and set(train) != set(pairs):
+        raise ArgumentError(f"train as a dict needs one mask per pair: missing "
+                            f"{sorted(set(pairs) - set(train))}, "
+                            f"unknown {sorted(set(train) - set(pairs))}.")
+    fits, keys = {}, {}
+    for name, pair in pairs.items():
+        if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+            raise ArgumentError(f"pairs[{name!r}] must be (target_a, target_b), got {pair!r}.")
+        ab = list(validate.names(f"pairs[{name!r}]", list(pair)))
+        validate.columns_present(models, ab, what=f"pair {name!r}")
+        m = validate.mask(train[name] if isinstance(train, dict) else train, len(models),
+                          f"train[{name!r}]" if isinstance(train, dict) else "train",
+                          rows=models.index)
+        both = m & models[ab].notna().all(axis=1).to_numpy()
+        keys[name] = [(t, both.tobytes()) for t in ab]
+        for t, k in zip(ab, keys[name]):
+            if k not in fits:
+                fits[k] = ScalingPredictor(**kwargs).fit(models, t, both)
+    boots = dict(zip(fits, bootstrap_many(list(fits.values()), n_boot, seed)))
+    return {name: PairedFit(boots[ka], boots[kb]) for name, (ka, kb) in keys.items()}

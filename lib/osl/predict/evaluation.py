@@ -196,11 +196,14 @@ def leave_one_out(models: pd.DataFrame, target, held: Sequence[str], *, n_boot: 
 
 
 def choose_n_pcs(models: pd.DataFrame, target, train, ks: Sequence[int] = (1, 2, 3), *,
-                 inner_quantile: float = 0.6, **kwargs) -> tuple[int, pd.Series]:
+                 inner_quantile: float = 0.6, inner: str = "compute",
+                 **kwargs) -> tuple[int, pd.Series]:
     """Pick the number of PCs on the training models only, by an inner extrapolation test.
 
-    The training models are split again at the ``inner_quantile`` of their FLOPs: each ``k`` is
-    fitted below and scored above. Returns the best ``k`` and the inner MSE of every ``k``;
+    The training models are split again at the ``inner_quantile`` of their FLOPs
+    (``inner="compute"``) or of their own target scores (``inner="top"``: the strongest
+    training models are held out, mirroring a top-k split when compute is unknown): each ``k``
+    is fitted below and scored above. Returns the best ``k`` and the inner MSE of every ``k``;
     raises :class:`FitError` if no ``k`` can be fitted.
     """
     models = validate.frame(models)
@@ -210,9 +213,16 @@ def choose_n_pcs(models: pd.DataFrame, target, train, ks: Sequence[int] = (1, 2,
     if not ks:
         raise ArgumentError("ks must list at least one number of PCs.")
     ks = [validate.integer("ks", k, low=1) for k in ks]
-    validate.columns_present(models, ["log10_flops"], what="choose_n_pcs",
-                             fix="The inner split is by compute.")
-    lf = models["log10_flops"].to_numpy(dtype=float)
+    validate.choice("inner", inner, ("compute", "top"))
+    if inner == "compute":
+        validate.columns_present(models, ["log10_flops"], what="choose_n_pcs",
+                                 fix="The inner split is by compute; pass inner='top' to split "
+                                     "by the target instead.")
+        lf = models["log10_flops"].to_numpy(dtype=float)
+    else:
+        validate.columns_present(models, [target], what="choose_n_pcs")
+        lf = pd.to_numeric(models[target], errors="coerce").to_numpy(dtype=float)
+        train = train & np.isfinite(lf)
     inner_cut = np.nanquantile(lf[train], inner_quantile)
     inner_train = train & (lf <= inner_cut)
     inner_test = train & (lf > inner_cut)
@@ -232,8 +242,8 @@ def choose_n_pcs(models: pd.DataFrame, target, train, ks: Sequence[int] = (1, 2,
 
 def choose_n_pcs_many(models: pd.DataFrame, targets: Sequence[str], train,
                       ks: Sequence[int] = (1, 2, 3), *, per_target: dict[str, dict] | None = None,
-                      inner_quantile: float = 0.6, if_unfittable: str = "raise",
-                      **kwargs) -> pd.DataFrame:
+                      inner_quantile: float = 0.6, inner: str = "compute",
+                      if_unfittable: str = "raise", **kwargs) -> pd.DataFrame:
     """:func:`choose_n_pcs` for every target: one row per target with the chosen ``k`` and the
     inner MSE of every candidate (columns ``inner_mse_k<k>``).
 
@@ -248,16 +258,16 @@ def choose_n_pcs_many(models: pd.DataFrame, targets: Sequence[str], train,
     rows = {}
     for t in targets:
         try:
-            k, inner = choose_n_pcs(models, t, train, ks, inner_quantile=inner_quantile,
-                                    **per_target.get(t, {}), **kwargs)
+            k, scores = choose_n_pcs(models, t, train, ks, inner_quantile=inner_quantile,
+                                     inner=inner, **per_target.get(t, {}), **kwargs)
         except FitError:
             if if_unfittable == "raise":
                 raise
             if if_unfittable == "skip":
                 continue
-            k, inner = int(ks[0]), pd.Series(np.nan, index=list(ks))
+            k, scores = int(ks[0]), pd.Series(np.nan, index=list(ks))
         rows[t] = {"k": k, **{f"inner_mse_k{j}": float(v) if np.isfinite(v) else np.nan
-                              for j, v in inner.items()}}
+                              for j, v in scores.items()}}
     out = pd.DataFrame.from_dict(rows, orient="index")
     out.index.name = "target"
     return out
