@@ -13,6 +13,10 @@ One job per module:
 * :mod:`~osl.predict.splits`: training/held-out splits;
 * :mod:`~osl.predict.evaluation`: metrics, comparisons, leave-one-out, the choice of PCs;
 * :mod:`~osl.predict.backtests`: the cutoff backtest, one target or a grid of them;
+* :mod:`~osl.predict.baselines`: trivial baselines (training mean, best training score, family
+  intercept + log-FLOPs) that stand beside the method;
+* :mod:`~osl.predict.verdicts`: is A better than B? A paired, family-cluster comparison with a
+  written rule;
 * :mod:`~osl.predict.chapters`: the book's chapter-specific readings.
 """
 from .backtests import backtest, backtest_grid
@@ -29,6 +33,6 @@ __all__ = [
     "BootstrapSet", "Columns", "Comparison", "Features", "LinkSpec", "LogFlops", "LogSize", "PCs",
     "PairedFit", "PredictionBootstrap", "ScalingPredictor", "Split", "TargetSet", "backtest",
     "backtest_grid", "bootstrap_many", "choose_n_pcs", "choose_n_pcs_many", "compare",
-    "cutoff_split", "evaluate", "family_splits", "fit_link", "fit_link_batch", "fit_paired", "fit_pairs",
-    "fit_targets", "heldout_split", "leave_one_out", "link", "metrics", "top_split",
+    "cutoff_split", "evaluate", "family_splits", "fit_link", "fit_link_batch", "fit_paired",
+    "fit_pairs", "fit_targets", "heldout_split", "leave_one_out", "link", "metrics", "top_split",
 ]

@@ -22,6 +22,8 @@ from ..errors import FitError, NotFittedError
 from .estimator import read_target
 from .link import LinkSpec, fit_link
 
+__all__ = ["BestTrainingScore", "FamilyLogFlops", "TrainingMean"]
+
 
 class _Baseline:
     target_range = (0.0, 1.0)

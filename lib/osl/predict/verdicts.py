@@ -26,6 +26,8 @@ RULE = (f"A is better than B when the {LEVEL:.0%} family-cluster bootstrap inter
         f"indistinguishable otherwise or when the held-out models span fewer than {MIN_FAMILIES} "
         "families")
 
+__all__ = ["RULE", "compare_pair", "paired_difference", "tally"]
+
 
 def paired_difference(actual, pred_a, pred_b, families, *, n_boot: int = 2000, seed: int = 0,
                       level: float = LEVEL, min_families: int = MIN_FAMILIES) -> dict:
