@@ -13,16 +13,28 @@ fix. The paper's own set-up is the preset :mod:`osl.presets`; the paper's printe
 """
 __version__ = "0.2.0"
 
-from .capability import CapabilityFit, CapabilityModel
-from .errors import ArgumentError, DataError, FitError, OSLError, ScoreError
-from .predict import (LinkSpec, ScalingPredictor, compare, cutoff_split, fit_paired, fit_targets,
-                      heldout_split, top_split)
-from .space import fit_capability_space
-from .table import read_table
+# Public names, resolved on first use (so that `python -m osl.data` and friends do not import
+# the whole library before running).
+_WHERE = {
+    "CapabilityFit": "capability", "CapabilityModel": "capability",
+    "ArgumentError": "errors", "DataError": "errors", "FitError": "errors", "OSLError": "errors",
+    "ScoreError": "errors",
+    "LinkSpec": "predict", "ScalingPredictor": "predict", "compare": "predict",
+    "cutoff_split": "predict", "fit_paired": "predict", "fit_targets": "predict",
+    "heldout_split": "predict", "top_split": "predict",
+    "fit_capability_space": "space", "read_table": "table",
+}
+__all__ = sorted(_WHERE)
 
-__all__ = [
-    "ArgumentError", "CapabilityFit", "CapabilityModel", "DataError", "FitError", "LinkSpec",
-    "OSLError", "ScalingPredictor", "ScoreError", "compare", "cutoff_split",
-    "fit_capability_space", "fit_paired", "fit_targets", "heldout_split", "read_table",
-    "top_split",
-]
+
+def __getattr__(name: str):
+    if name in _WHERE:
+        import importlib
+        value = getattr(importlib.import_module(f".{_WHERE[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'osl' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(list(globals()) + __all__)
