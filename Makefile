@@ -32,11 +32,12 @@ clean:  ## remove every build product (book, results, figures, execution cache)
 	rm -rf _build
 
 book: data clean  ## build the whole book strictly from clean into _build/html
+	$(BIN)/python -m osl.build execute
 	$(BIN)/jupyter-book build --all $(JB_FLAGS) .
 	@echo "Open _build/html/index.html"
 
 chapter: data  ## execute and build one chapter alone: make chapter NAME=01_capability_space
-	@mkdir -p _build/chapters
+	@rm -rf _build/chapters/$(NAME) && mkdir -p _build/chapters
 	$(BIN)/python -m osl.build toc $(NAME) > _build/chapters/_toc_$(NAME).yml
 	$(BIN)/jupyter-book build --all $(JB_FLAGS) --toc _build/chapters/_toc_$(NAME).yml --path-output _build/chapters/$(NAME) .
 	@echo "Open _build/chapters/$(NAME)/_build/html/notebooks/$(NAME).html"

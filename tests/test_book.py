@@ -35,6 +35,13 @@ def test_strict_build_passes(built_book):
     assert (built_book.html / "index.html").exists()
 
 
+def test_sphinx_pass_reuses_the_parallel_execution(built_book):
+    """Every chapter executed by `python -m osl.build execute` is found in the cache by the
+    Sphinx pass, which therefore executes nothing again."""
+    assert "Executing notebook" not in built_book.log
+    assert built_book.log.count("Using cached notebook") == len(NOTEBOOKS)
+
+
 @pytest.mark.parametrize("nb", NOTEBOOKS, ids=lambda p: p.stem)
 def test_results_file_schema(built_book, nb):
     doc = json.loads((built_book.build / "results" / f"{nb.stem}.json").read_text())

@@ -1,4 +1,10 @@
-"""Helpers for building the book: the table of contents of a one-chapter build.
+"""Helpers for building the book.
+
+``python -m osl.build execute [--jobs 2]`` executes every chapter notebook, several at once
+(one kernel per core), and stores the executed notebooks in the build's jupyter-cache
+(``_build/.jupyter_cache``), where the Sphinx pass (``execute_notebooks: cache``) finds them
+instead of executing the chapters one after another. ``make book`` cleans ``_build`` first, so
+the cache never holds results of older code.
 
 ``python -m osl.build toc NAME`` prints a copy of ``_toc.yml`` that keeps the book's own pages
 (intro, method, reproducibility, citation, references) and only the chapter ``NAME``, so that a
@@ -7,7 +13,9 @@ single chapter builds, with working cross-references and citations, in seconds.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+from pathlib import Path
 
 import yaml
 
@@ -30,13 +38,76 @@ def chapter_toc(name: str) -> dict:
     return toc
 
 
+def _execute_one(path: str) -> tuple[str, str, float]:
+    """Execute one notebook in a fresh kernel; returns (path, executed notebook JSON, seconds)."""
+    import time
+
+    import jupytext
+    import nbformat
+    from nbclient import NotebookClient
+
+    nb = jupytext.read(path)
+    t = time.perf_counter()
+    # No per-cell timing metadata: jupyter-cache hashes cell metadata, and the Sphinx pass must
+    # find this notebook under the hash of the unexecuted source.
+    NotebookClient(nb, kernel_name="python3", timeout=600, record_timing=False,
+                   resources={"metadata": {"path": str(Path(path).parent)}}).execute()
+    return path, nbformat.writes(nb), time.perf_counter() - t
+
+
+def execute(names: list[str] | None = None, jobs: int = 2) -> dict[str, float]:
+    """Execute chapters in parallel and cache them for the book build; returns their times."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    import nbformat
+    from jupyter_cache import get_cache
+    from jupyter_cache.base import CacheBundleIn
+
+    names = chapter_names() if not names else names
+    unknown = [n for n in names if n not in chapter_names()]
+    if unknown:
+        raise OSLError(f"No chapter(s) {unknown}. Chapters: {', '.join(chapter_names())}.")
+    nb_paths = [str(paths.PROJECT_ROOT / "notebooks" / f"{n}.md") for n in names]
+    cache = get_cache(str(paths.build_dir() / ".jupyter_cache"))
+    times = {}
+    # Longest chapters first would be ideal; the TOC order is a fair proxy when jobs >= 2.
+    failed = {}
+    with ProcessPoolExecutor(max_workers=max(1, jobs)) as pool:
+        futures = {pool.submit(_execute_one, p): p for p in nb_paths}
+        for fut in futures:
+            name = Path(futures[fut]).stem
+            try:
+                path, text, seconds = fut.result()
+            except Exception as exc:  # a cell failed: report the chapter and the cell's error
+                failed[name] = str(exc).strip().splitlines()[-1][:300] if str(exc).strip() \
+                    else type(exc).__name__
+                continue
+            nb = nbformat.reads(text, as_version=4)
+            cache.cache_notebook_bundle(CacheBundleIn(nb, path, data={"execution_seconds": seconds}),
+                                        check_validity=False, overwrite=True)
+            times[name] = seconds
+    if failed:
+        raise OSLError("Chapter(s) failed to execute: " + "; ".join(
+            f"{k}: {v}" for k, v in failed.items()) + ". Run `make chapter NAME=<chapter>` to see "
+            "the failing cell.")
+    return times
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m osl.build", description=__doc__.split("\n\n")[1])
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("toc", help="print the TOC of a one-chapter build")
     p.add_argument("name", help="chapter name, e.g. 01_capability_space")
+    e = sub.add_parser("execute", help="execute chapters in parallel into the build's cache")
+    e.add_argument("names", nargs="*", help="chapters (default: all)")
+    e.add_argument("--jobs", type=int, default=min(4, os.cpu_count() or 1),
+                   help="notebooks executed at once (default: the number of cores, at most 4)")
     args = parser.parse_args(argv)
     try:
+        if args.command == "execute":
+            for name, sec in sorted(execute(args.names, args.jobs).items()):
+                print(f"executed {name} in {sec:.1f} s")
+            return 0
         sys.stdout.write(yaml.safe_dump(chapter_toc(args.name), sort_keys=False))
     except OSLError as exc:
         print(f"error: {exc}", file=sys.stderr)

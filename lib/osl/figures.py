@@ -1,13 +1,20 @@
 """One look for every figure, and one way to save it.
 
-:func:`publish` writes a figure as SVG and PDF under ``_build/figures/<label>`` (for citation),
-glues it into the notebook under its label (shown with a ``{glue:figure}`` directive that carries
-the caption and the ``:name:`` used by ``{numref}``), and closes it.
+:func:`publish` renders a figure once as the PNG the page shows, glues it under its label (shown
+with a ``{glue:figure}`` directive that carries the caption and the ``:name:`` used by
+``{numref}``), and queues the figure itself (pickled) for its citation copies. :func:`render_queue`
+writes those copies, ``_build/figures/<label>.{svg,pdf}``, outside the chapter's kernel: the
+book's Sphinx extension runs it in a worker process while the next chapter executes, so the SVG
+and PDF cost nothing on the critical path. ``python -m osl.figures render`` does it by hand.
 """
 from __future__ import annotations
 
 import io
+import os
+import pickle
 import re
+import sys
+import tempfile
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -36,24 +43,59 @@ def family_palette(families) -> dict:
     return dict(zip(names, colours))
 
 
+def queue_dir() -> Path:
+    """Where published figures wait for their SVG and PDF copies."""
+    return paths.figures_dir() / ".queue"
+
+
 def publish(fig: plt.Figure, label: str) -> Path:
-    """Save ``fig`` as ``_build/figures/<label>.{svg,pdf}``, glue it under ``label``, close it."""
+    """Glue ``fig`` under ``label`` (as a PNG), queue its SVG/PDF copies, and close it.
+
+    Returns the path the SVG will have once :func:`render_queue` has run.
+    """
     if not LABEL.match(label):
         raise OSLError(f"Figure label {label!r} must look like 'fig-01-what-it-shows'.")
-    out = paths.figures_dir()
-    out.mkdir(parents=True, exist_ok=True)
+    queue = queue_dir()
+    queue.mkdir(parents=True, exist_ok=True)
     # Lay out once; `bbox_inches="tight"` would redraw the figure for every format.
     if fig.get_layout_engine() is None:
         fig.tight_layout()
-    fig.savefig(out / f"{label}.svg", metadata={"Date": None})
-    fig.savefig(out / f"{label}.pdf", metadata={"CreationDate": None})
     # Glue a PNG rendered here rather than the figure object, so the page shows the figure
     # whatever matplotlib backend the kernel runs (with Agg, a glued figure is only text).
     buf = io.BytesIO()
     fig.savefig(buf, format="png")
     glue(label, Image(data=buf.getvalue(), format="png"), display=False)
+    fd, tmp = tempfile.mkstemp(dir=queue, prefix=f".{label}.", suffix=".part")
+    with os.fdopen(fd, "wb") as fh:
+        pickle.dump(fig, fh, protocol=pickle.HIGHEST_PROTOCOL)
+    os.replace(tmp, queue / f"{label}.pickle")
     plt.close(fig)
+    return paths.figures_dir() / f"{label}.svg"
+
+
+def render_one(pickled: Path) -> Path:
+    """Write the SVG and PDF of one queued figure next to the queue, then drop it from the
+    queue. Files are written under temporary names and renamed, so none is ever partial."""
+    import matplotlib
+    matplotlib.use("Agg")
+    with open(pickled, "rb") as fh:
+        fig = pickle.load(fh)
+    out = pickled.parent.parent
+    label = pickled.stem
+    for ext, meta in (("svg", {"Date": None}), ("pdf", {"CreationDate": None})):
+        fd, tmp = tempfile.mkstemp(dir=out, prefix=f".{label}.", suffix=f".{ext}")
+        os.close(fd)
+        fig.savefig(tmp, format=ext, metadata=meta)
+        os.replace(tmp, out / f"{label}.{ext}")
+    plt.close(fig)
+    pickled.unlink()
     return out / f"{label}.svg"
+
+
+def render_queue(folder: Path | None = None) -> list[Path]:
+    """Render every queued figure (see :func:`render_one`); returns the SVG paths."""
+    queue = queue_dir() if folder is None else Path(folder)
+    return [render_one(p) for p in sorted(queue.glob("*.pickle"))] if queue.is_dir() else []
 
 
 def plot_band(ax, x, mean, lower, upper, *, color="C0", label=None) -> None:
@@ -96,3 +138,20 @@ def plot_crossings(ax, table, *, offset: float = 0.0, color=None, label=None,
                 yerr=[(table["crossing"] - table["lower"]).clip(0, clip),
                       (table["upper"] - table["crossing"]).clip(0, clip)],
                 fmt="o-", ms=4, lw=1, capsize=2, color=color, label=label)
+
+
+def main(argv=None) -> int:
+    import argparse
+    parser = argparse.ArgumentParser(prog="python -m osl.figures",
+                                     description="Write the SVG and PDF copies of the figures "
+                                                 "that chapters have published.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("render", help="render the queued figures into _build/figures")
+    parser.parse_args(argv)
+    done = render_queue()
+    print(f"{len(done)} figure(s) written to {paths.figures_dir()}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -139,7 +139,44 @@ def _resolve(app, doctree, docname):
         node.replace_self(_runtimes(app, docname))
 
 
+class _FigureRenderer:
+    """Writes the queued SVG/PDF copies of published figures in a worker process while Sphinx
+    goes on reading (and executing) the next page; waits for them when the build ends."""
+
+    def __init__(self):
+        self.pool = None
+        self.futures = {}
+
+    def submit(self, app, docname):
+        from .figures import queue_dir, render_one
+        queue = queue_dir()
+        if not queue.is_dir():
+            return
+        for path in sorted(queue.glob("*.pickle")):
+            if path not in self.futures:
+                if self.pool is None:
+                    import multiprocessing
+                    from concurrent.futures import ProcessPoolExecutor
+                    self.pool = ProcessPoolExecutor(
+                        max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+                self.futures[path] = self.pool.submit(render_one, path)
+
+    def finish(self, app, exception):
+        from .figures import render_queue
+        try:
+            for fut in self.futures.values():
+                fut.result()
+        finally:
+            if self.pool is not None:
+                self.pool.shutdown()
+            self.pool, self.futures = None, {}
+        render_queue()  # anything queued after the last page was read
+
+
 def setup(app):
+    renderer = _FigureRenderer()
+    app.connect("doctree-read", renderer.submit)
+    app.connect("build-finished", renderer.finish)
     app.add_node(verdicts_placeholder)
     app.add_node(runtimes_placeholder)
     app.add_directive("osl-verdicts", VerdictsDirective)
