@@ -1,5 +1,6 @@
 """Several paired gains in one call (:func:`osl.predict.bootstrap.fit_pairs`): identical to
-one :func:`fit_paired` per pair, each (target, training models) fitted once, clear errors."""
+one :func:`fit_paired` per pair (up to floating-point rounding), each (target, training models) fitted once, clear errors.
+The choice of the number of PCs looks at training models only."""
 from __future__ import annotations
 
 import numpy as np
@@ -7,7 +8,8 @@ import pandas as pd
 import pytest
 
 from osl.errors import ArgumentError, SchemaError
-from osl.predict import fit_paired, link
+from osl.examples import BENCHMARKS, make_example_table
+from osl.predict import choose_n_pcs_many, fit_paired, link, top_split
 from osl.predict.bootstrap import fit_pairs
 
 from conftest import lowrank_scores
@@ -30,9 +32,11 @@ def gain_table(n=80, seed=0) -> pd.DataFrame:
 
 
 def same(p, q) -> None:
-    np.testing.assert_array_equal(p.a.params, q.a.params)
-    np.testing.assert_array_equal(p.b.params, q.b.params)
-    pd.testing.assert_frame_equal(p.curve(GRID), q.curve(GRID))
+    """Equal up to floating-point rounding: batched solves pad problems of different sizes,
+    which changes only the order of floating-point sums."""
+    np.testing.assert_allclose(p.a.params, q.a.params, rtol=0, atol=1e-5)
+    np.testing.assert_allclose(p.b.params, q.b.params, rtol=0, atol=1e-5)
+    pd.testing.assert_frame_equal(p.curve(GRID), q.curve(GRID), rtol=0, atol=1e-8)
 
 
 @pytest.mark.parametrize("predictor", ["log_flops", "pc"])
@@ -83,3 +87,59 @@ def test_fit_pairs_takes_one_training_mask_per_pair():
 def test_fit_pairs_rejects_bad_arguments(pairs, train, exc, pattern):
     with pytest.raises(exc, match=pattern):
         fit_pairs(gain_table(n=30), pairs, train, n_boot=10, predictor="log_flops")
+
+
+# --- choosing the number of PCs on training models only -------------------------------------
+
+def example(n=40, seed=3) -> pd.DataFrame:
+    """The synthetic example table with every target measured and two families."""
+    t = make_example_table(n=n, seed=seed, n_measured=n).set_index("model")
+    t["family"] = ["A" if i % 2 else "B" for i in range(len(t))]
+    return t
+
+
+KW = {"benchmarks": list(BENCHMARKS), "reference": None}
+TARGETS3 = ["agent_tasks", "hard_math", "long_puzzles"]
+
+
+def choose(t, train):
+    return choose_n_pcs_many(t, TARGETS3, train, ks=(1, 2, 3), inner="top", **KW)
+
+
+def test_choose_n_pcs_top_ignores_the_held_out_models():
+    t = example()
+    splits = {x: top_split(t, x, share=0.2) for x in TARGETS3}
+    train = splits["agent_tasks"].train & splits["hard_math"].train & splits["long_puzzles"].train
+    want = choose(t, train)
+    rng = np.random.default_rng(0)
+    moved = t.copy()
+    held = ~train
+    assert held.sum() >= 8
+    # Held-out targets replaced by noise, some removed, and their benchmark scores scrambled:
+    # neither the chosen k nor any inner error may move.
+    moved.loc[held, TARGETS3] = rng.uniform(0, 1, size=(held.sum(), 3))
+    moved.loc[moved.index[held][:2], "hard_math"] = np.nan
+    moved.loc[held, list(BENCHMARKS)] = rng.uniform(0.05, 0.95, size=(held.sum(), len(BENCHMARKS)))
+    pd.testing.assert_frame_equal(choose(moved, train), want, check_exact=True)
+    # ... while a change among the training models is seen (the test can fail).
+    touched = t.copy()
+    top_train = t.loc[train, "agent_tasks"].idxmax()
+    touched.loc[top_train, "agent_tasks"] = 0.0
+    assert not choose(touched, train).loc["agent_tasks"].equals(want.loc["agent_tasks"])
+
+
+def test_choose_n_pcs_on_the_agent_table_ignores_gpt4():
+    """As chapter 3 uses it: AgentBoard's k is chosen without looking at GPT-4, the held-out
+    model, whatever GPT-4's score and benchmark row."""
+    from osl import data, presets
+    ag = data.load_agents()
+    kw = {"ks": (1, 2, 3), "inner": "top", "benchmarks": list(presets.INSTRUCT_BENCHMARKS),
+          "reference": presets.INSTRUCT_REFERENCE_FAMILY}
+    split = top_split(ag, "agentboard_sr")
+    assert list(ag.index[split.test]) == ["gpt-4-0314"]
+    want = choose_n_pcs_many(ag, ["agentboard_sr", "agentboard_pr"], split.train, **kw)
+    moved = ag.copy()
+    moved.loc["gpt-4-0314", ["agentboard_sr", "agentboard_pr"]] = [0.01, 0.02]
+    moved.loc["gpt-4-0314", list(presets.INSTRUCT_BENCHMARKS)] = 0.3
+    got = choose_n_pcs_many(moved, ["agentboard_sr", "agentboard_pr"], split.train, **kw)
+    pd.testing.assert_frame_equal(got, want, check_exact=True)

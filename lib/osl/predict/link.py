@@ -46,9 +46,9 @@ def link(params: np.ndarray, X: np.ndarray) -> np.ndarray:
     return (1 - b) * expit(z) + b
 
 
-def _residual_jacobian(theta, X, y, floor: bool):
+def _residual_jacobian(theta, X, y, floor: bool, w=None):
     """Residuals (B, n) and Jacobian (B, n, P) of the link at ``theta`` (P = k + 2 with a
-    floor, k + 1 without)."""
+    floor, k + 1 without); rows with weight ``w`` = 0 (padding) contribute nothing."""
     k = X.shape[-1]
     b = theta[..., -1:]
     s = expit(theta[..., :1] + (X @ theta[..., 1:-1, None])[..., 0])
@@ -59,6 +59,9 @@ def _residual_jacobian(theta, X, y, floor: bool):
     J[..., 1:k + 1] = ds[..., None] * X
     if floor:
         J[..., -1] = 1 - s
+    if w is not None:
+        r = r * w
+        J *= w[..., None]
     return r, J
 
 
@@ -76,11 +79,13 @@ def loss(r, spec: LinkSpec):
 
 
 def fit_link_batch(X: np.ndarray, y: np.ndarray, spec: LinkSpec, init: np.ndarray,
-                   max_iter: int = 200, tol: float = 1e-8) -> tuple[np.ndarray, np.ndarray]:
+                   max_iter: int = 200, tol: float = 1e-8,
+                   w: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Levenberg-Marquardt fits of the link for a stack of problems at once.
 
-    ``X`` (B, n, k), ``y`` (B, n), ``init`` (B, k + 2) or (k + 2,). The floor is kept inside its
-    box by projection; Huber losses use iteratively reweighted least squares. Returns the
+    ``X`` (B, n, k), ``y`` (B, n), ``init`` (B, k + 2) or (k + 2,); ``w`` (B, n) of 0/1 marks
+    real rows when problems of different sizes are padded to one stack. The floor is kept inside
+    its box by projection; Huber losses use iteratively reweighted least squares. Returns the
     parameters (B, k + 2) and a convergence flag (B,).
     """
     B, n, k = X.shape
@@ -90,17 +95,21 @@ def fit_link_batch(X: np.ndarray, y: np.ndarray, spec: LinkSpec, init: np.ndarra
     else:
         theta[:, -1] = 0.0
     P = k + 2 if spec.floor else k + 1
-    R, JAC = _residual_jacobian(theta, X, y, spec.floor)  # kept for the current parameters
+    R, JAC = _residual_jacobian(theta, X, y, spec.floor, w)  # kept for the current parameters
     cur_all = loss(R, spec)
     converged = np.zeros(B, bool)
     eye = np.eye(P)
-    # The working set holds the problems still iterating; finished ones leave it (written back
-    # to theta), so each iteration costs only what is still active.
+    # The working set holds the problems still iterating. A problem that stops is written back
+    # to theta and frozen (``alive`` false); frozen problems are dropped from the working set
+    # once they are a third of it, so each iteration costs about what is still active without
+    # copying the arrays every time one problem stops.
     ids = np.flatnonzero(np.isfinite(cur_all))
     th, Xa, ya, R, JAC = theta[ids], X[ids], y[ids], R[ids], JAC[ids]
+    wa = None if w is None else w[ids]
     cur, lam = cur_all[ids], np.full(ids.size, 1e-3)
+    alive = np.ones(ids.size, bool)
     for _ in range(max_iter):
-        if ids.size == 0:
+        if not alive.any():
             break
         Jt = np.swapaxes(JAC, 1, 2)
         if spec.loss == "huber":
@@ -127,9 +136,9 @@ def fit_link_batch(X: np.ndarray, y: np.ndarray, spec: LinkSpec, init: np.ndarra
         new[:, :P] += step
         if spec.floor:
             new[:, -1] = np.clip(new[:, -1], 0.0, spec.max_floor)
-        r_new, J_new = _residual_jacobian(new, Xa, ya, spec.floor)
+        r_new, J_new = _residual_jacobian(new, Xa, ya, spec.floor, wa)
         loss_new = loss(r_new, spec)
-        ok = np.isfinite(loss_new) & (loss_new <= cur)
+        ok = alive & np.isfinite(loss_new) & (loss_new <= cur)
         R[ok] = r_new[ok]
         JAC[ok] = J_new[ok]
         gain = np.where(ok, cur - loss_new, 0.0)
@@ -141,47 +150,58 @@ def fit_link_batch(X: np.ndarray, y: np.ndarray, spec: LinkSpec, init: np.ndarra
         done = (ok & (gain <= tol * (1 + cur))) | small_step
         converged[ids[done]] = True
         # A fit whose every step is rejected stops, but is not called converged.
-        stop = done | (lam >= 1e12)
+        stop = alive & (done | (lam >= 1e12))
         if stop.any():
             theta[ids[stop]] = th[stop]
             cur_all[ids[stop]] = cur[stop]
-            keep = ~stop
-            ids, th, Xa, ya, R, JAC, cur, lam = (a[keep] for a in (ids, th, Xa, ya, R, JAC, cur,
-                                                                   lam))
+            alive &= ~stop
+            if alive.sum() < 0.67 * alive.size:
+                ids, th, Xa, ya, R, JAC, cur, lam = (a[alive] for a in (ids, th, Xa, ya, R, JAC,
+                                                                        cur, lam))
+                wa = None if wa is None else wa[alive]
+                alive = np.ones(ids.size, bool)
+    ids, th, cur = ids[alive], th[alive], cur[alive]
     theta[ids] = th
     cur_all[ids] = cur
     cur = cur_all
     return theta, converged & np.isfinite(cur)
 
 
-def logit_init_batch(X: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """:func:`_logit_init` for a stack (B, n, k) of problems."""
+def logit_init_batch(X: np.ndarray, y: np.ndarray, w: np.ndarray | None = None) -> np.ndarray:
+    """Starting points from a linear fit of logit(y) on X (y clipped inside (0, 1)) for a
+    stack (B, n, k) of problems (padding rows, ``w`` = 0, left out)."""
     B, n, k = X.shape
     A = np.concatenate([np.ones((B, n, 1)), X], axis=2)
     yy = logit(np.clip(y, 0.02, 0.98))
+    if w is not None:
+        A = A * w[..., None]
+        yy = yy * w
     At = np.swapaxes(A, 1, 2)
     coef = np.linalg.solve(At @ A + 1e-9 * np.eye(k + 1), (At @ yy[..., None]))[..., 0]
     return np.concatenate([coef, np.zeros((B, 1))], axis=1)
 
 
 def fit_link_multistart(X: np.ndarray, y: np.ndarray, spec: LinkSpec, extra_init=None,
-                        max_iter: int = 1000, tol: float = 1e-12, paper_start: bool = True):
+                        max_iter: int = 1000, tol: float = 1e-12, paper_start: bool = True,
+                        w: np.ndarray | None = None):
     """Fit a stack (B, n, k) from several starts each and keep the lowest loss per problem.
 
     Starts: a logit-linear fit of each problem, the paper's (c = 0, w = 0.03, b = 0) unless
-    ``paper_start`` is false, and ``extra_init`` ((P,) or (B, P)) if given. Returns parameters
-    (B, P) and convergence (B,).
+    ``paper_start`` is false, and ``extra_init`` ((P,) or (B, P)) if given; ``w`` as in
+    :func:`fit_link_batch`. Returns parameters (B, P) and convergence (B,).
     """
     B, n, k = X.shape
-    starts = [logit_init_batch(X, y)]
+    starts = [logit_init_batch(X, y, w)]
     if paper_start:
         starts.append(np.broadcast_to(np.concatenate([[0.0], np.full(k, 0.03), [0.0]]), (B, k + 2)))
     if extra_init is not None:
         starts.append(np.broadcast_to(np.asarray(extra_init, float), (B, k + 2)))
     S = len(starts)
+    WW = None if w is None else np.concatenate([w] * S)
     theta, conv = fit_link_batch(np.concatenate([X] * S), np.concatenate([y] * S), spec,
-                                 np.concatenate(starts), max_iter=max_iter, tol=tol)
-    final = loss(link(theta, np.concatenate([X] * S)) - np.concatenate([y] * S), spec)
+                                 np.concatenate(starts), max_iter=max_iter, tol=tol, w=WW)
+    resid = link(theta, np.concatenate([X] * S)) - np.concatenate([y] * S)
+    final = loss(resid if WW is None else resid * WW, spec)
     final = np.where(np.isfinite(final) & np.all(np.isfinite(theta), axis=1), final, np.inf)
     best = np.argmin(final.reshape(S, B), axis=0)
     pick = best * B + np.arange(B)
@@ -198,3 +218,38 @@ def fit_link(X: np.ndarray, y: np.ndarray, spec: LinkSpec = LinkSpec()) -> np.nd
     theta, _ = fit_link_multistart(X[None], np.asarray(y, float)[None], spec, max_iter=400,
                                    tol=1e-9)
     return theta[0]
+
+
+
+def fit_link_padded(problems: list[tuple[np.ndarray, np.ndarray, np.ndarray | None]],
+                    spec: LinkSpec, **kwargs) -> list[tuple[np.ndarray, np.ndarray]]:
+    """:func:`fit_link_multistart` for stacks of different sizes in one batched solve.
+
+    ``problems``: ``(X (B_i, n_i, k), y (B_i, n_i), extra_init (B_i, P) or None)`` with the
+    same ``k``; each stack is padded to the largest ``n`` with zero-weight rows. Returns
+    ``(params, converged)`` per problem. One solve instead of many: the solver's cost per
+    iteration is mostly fixed, so this is what makes many small bootstraps cheap.
+    """
+    if len(problems) == 1 or len({X.shape[1] for X, _, _ in problems}) == 1:
+        X = np.concatenate([p[0] for p in problems])
+        y = np.concatenate([p[1] for p in problems])
+        w = None
+    else:
+        n = max(X.shape[1] for X, _, _ in problems)
+        X = np.concatenate([np.pad(p[0], ((0, 0), (0, n - p[0].shape[1]), (0, 0)))
+                            for p in problems])
+        y = np.concatenate([np.pad(p[1], ((0, 0), (0, n - p[1].shape[1])),
+                                   constant_values=0.5) for p in problems])
+        w = np.concatenate([np.pad(np.ones(p[1].shape), ((0, 0), (0, n - p[1].shape[1])))
+                            for p in problems])
+    inits = [p[2] for p in problems]
+    if len({i is None for i in inits}) > 1:
+        raise ValueError("fit_link_padded: give an extra start for every problem or for none.")
+    extra = None if all(i is None for i in inits) else np.concatenate(inits)
+    theta, conv = fit_link_multistart(X, y, spec, extra_init=extra, w=w, **kwargs)
+    out, start = [], 0
+    for Xp, _, _ in problems:
+        B = Xp.shape[0]
+        out.append((theta[start:start + B], conv[start:start + B]))
+        start += B
+    return out
