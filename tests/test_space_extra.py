@@ -188,3 +188,44 @@ def test_family_resampling_draws_whole_families(core):
     np.testing.assert_array_equal(fam.slope, again.slope)
     # A resample without the reference family says nothing about efficiency relative to it.
     assert fam.efficiency["Llama-2"].dropna().eq(0).all()
+
+
+# -- leaving one family out --------------------------------------------------------------------
+def test_leave_one_family_out_on_exact_families_changes_nothing():
+    """Every family lies on the same line (tiny noise): leaving any one out keeps the slope and
+    the other families' efficiencies; the left-out family's efficiency is NaN, and every family's
+    when the reference family is the one left out."""
+    from osl.space import leave_one_family_out
+    models = synthetic_models({**INTERCEPTS, "D": 0.25}, n_per_family=4)
+    full = fit_capability_space(models)
+    loo = leave_one_family_out(models)
+    assert list(loo.index) == [REF, "B", "C", "D"]
+    assert list(loo["fit"].columns) == ["n_left_out", "slope", "shared_r2", "explained_variance",
+                                        "median_family_r2"]
+    assert loo[("fit", "n_left_out")].tolist() == [4, 4, 4, 4]
+    np.testing.assert_allclose(loo[("fit", "slope")], full.shared.slope, rtol=1e-3)
+    assert (loo[("fit", "explained_variance")] > 0.999).all()
+    eff = loo["efficiency"]
+    assert eff.loc[REF].isna().all()
+    for f in ["B", "C", "D"]:
+        assert np.isnan(eff.loc[f, f])
+        others = eff.loc[f].drop([f, REF])
+        np.testing.assert_allclose(others, [{"B": 2.0, "C": -1.2, "D": 1.0}[g] for g in others.index],
+                                   atol=5e-3)
+
+
+def test_leave_one_family_out_row_equals_a_fit_without_that_family(core):
+    from osl.space import leave_one_family_out
+    loo = leave_one_family_out(core, min_family_models=2)
+    assert list(loo.index) == list(pd.unique(core["family"]))
+    for f in ["Phi", "OPT"]:
+        sp = fit_capability_space(core[core["family"] != f], min_family_models=2)
+        assert loo.loc[f, ("fit", "n_left_out")] == (core["family"] == f).sum()
+        assert loo.loc[f, ("fit", "slope")] == pytest.approx(sp.shared.slope, rel=1e-9)
+        assert loo.loc[f, ("fit", "explained_variance")] == pytest.approx(
+            sp.capability.explained_variance_ratio_["PC-1"], rel=1e-9)
+        assert loo.loc[f, ("fit", "median_family_r2")] == pytest.approx(sp.median_family_r2)
+        np.testing.assert_allclose(loo.loc[f, "efficiency"].drop(f), sp.shared.efficiency.reindex(
+            loo["efficiency"].columns.drop(f)), rtol=1e-9)
+    # the reference family left out: its models still exist, but no efficiency is relative to it
+    assert loo.loc[REF, "efficiency"].isna().all()

@@ -6,7 +6,7 @@ models (stratified by family, so every family keeps its size), refitting imputat
 time, as one batched computation. :meth:`CapabilitySpace.explained_variance_table` and
 :meth:`CapabilitySpace.efficiency_table` put a fit's point estimates next to a bootstrap's
 intervals; :meth:`CapabilitySpace.place` and :meth:`CapabilitySpace.new_families` project models
-the space was not fitted on.
+the space was not fitted on. :func:`leave_one_family_out` refits everything without each family.
 """
 from __future__ import annotations
 
@@ -23,8 +23,7 @@ from .compute import (EquivalentCompute, SharedSlopeFit, family_fits, linear_fit
 from .data import require_columns
 from .errors import FitError
 
-__all__ = ["CapabilitySpace", "SpaceBootstrap", "bootstrap_capability_space", "fit_capability_space", "stratified_indices"]
-
+__all__ = ["CapabilitySpace", "SpaceBootstrap", "bootstrap_capability_space", "fit_capability_space", "leave_one_family_out", "stratified_indices"]
 
 
 @dataclass
@@ -125,6 +124,23 @@ def fit_capability_space(models: pd.DataFrame, *, train: pd.Series | np.ndarray 
         family=family_fits(y, x, fam, min_models=min_family_models),
         pooled=linear_fit(y, x), shared=shared_slope_fit(y, x, fam, reference=reference),
         equivalent=eq, measure=measure)
+
+
+def leave_one_family_out(models: pd.DataFrame, **options) -> pd.DataFrame:
+    """:func:`fit_capability_space` (``options`` passed on) refitted without each family in turn:
+    one row per left-out family. Columns ``("fit", x)``: ``n_left_out`` models, ``slope``,
+    ``shared_r2``, ``explained_variance`` (the measure's share), ``median_family_r2``; and
+    ``("efficiency", family)`` in dex vs the reference (NaN when either is the one left out)."""
+    fam, rows = models["family"].to_numpy(dtype=object), {}
+    for f in pd.unique(fam):
+        sh = (sp := fit_capability_space(models, train=fam != f, **options)).shared
+        fit = {"n_left_out": np.sum(fam == f), "slope": sh.slope, "shared_r2": sh.r2,
+               "explained_variance": sp.capability.explained_variance_ratio_[sp.measure],
+               "median_family_r2": sp.median_family_r2}
+        eff = sh.efficiency if sh.reference in sh.intercepts.index else sh.intercepts * np.nan
+        rows[f] = pd.concat({"fit": pd.Series(fit), "efficiency": eff})
+    out = pd.DataFrame.from_dict(rows, orient="index").rename_axis("left_out")
+    return out.astype({("fit", "n_left_out"): int})
 
 
 @dataclass
