@@ -27,6 +27,20 @@ def chapter_names() -> list[str]:
     return sorted(p.stem for p in (paths.PROJECT_ROOT / "notebooks").glob("[0-9][0-9]_*.md"))
 
 
+def notebook_pages() -> list[str]:
+    """Every page of the TOC that is a notebook (a jupytext header), as a path without suffix
+    relative to the project root: the chapters and the book's executed pages."""
+    toc = yaml.safe_load((paths.PROJECT_ROOT / "_toc.yml").read_text())
+    files = [toc["root"]] + [c["file"] for part in toc.get("parts", [])
+                             for c in part.get("chapters", [])]
+    out = []
+    for f in files:
+        path = paths.PROJECT_ROOT / f"{f}.md"
+        if path.exists() and path.read_text().startswith("---\njupytext:"):
+            out.append(f)
+    return out
+
+
 def chapter_toc(name: str) -> dict:
     if name not in chapter_names():
         raise OSLError(f"No chapter {name!r}. Chapters: {', '.join(chapter_names())}.")
@@ -63,11 +77,16 @@ def execute(names: list[str] | None = None, jobs: int = 2) -> dict[str, float]:
     from jupyter_cache import get_cache
     from jupyter_cache.base import CacheBundleIn
 
-    names = chapter_names() if not names else names
-    unknown = [n for n in names if n not in chapter_names()]
-    if unknown:
-        raise OSLError(f"No chapter(s) {unknown}. Chapters: {', '.join(chapter_names())}.")
-    nb_paths = [str(paths.PROJECT_ROOT / "notebooks" / f"{n}.md") for n in names]
+    if names:
+        unknown = [n for n in names if n not in chapter_names()]
+        if unknown:
+            raise OSLError(f"No chapter(s) {unknown}. Chapters: {', '.join(chapter_names())}.")
+        pages = [f"notebooks/{n}" for n in names]
+    else:
+        pages = notebook_pages()
+    # Chapters first, in the TOC order: the longest work starts first on each core.
+    pages.sort(key=lambda f: not f.startswith("notebooks/"))
+    nb_paths = [str(paths.PROJECT_ROOT / f"{f}.md") for f in pages]
     cache = get_cache(str(paths.build_dir() / ".jupyter_cache"))
     times = {}
     # Longest chapters first would be ideal; the TOC order is a fair proxy when jobs >= 2.
@@ -99,7 +118,7 @@ def main(argv=None) -> int:
     p = sub.add_parser("toc", help="print the TOC of a one-chapter build")
     p.add_argument("name", help="chapter name, e.g. 01_capability_space")
     e = sub.add_parser("execute", help="execute chapters in parallel into the build's cache")
-    e.add_argument("names", nargs="*", help="chapters (default: all)")
+    e.add_argument("names", nargs="*", help="chapters (default: every notebook page of the TOC)")
     e.add_argument("--jobs", type=int, default=min(4, os.cpu_count() or 1),
                    help="notebooks executed at once (default: the number of cores, at most 4)")
     args = parser.parse_args(argv)
