@@ -67,3 +67,12 @@ def test_publish_rejects_bad_labels(build):
     with pytest.raises(OSLError, match="fig-01-what"):
         figures.publish(fig, "Scree Plot")
     plt.close(fig)
+
+
+def test_expected_verdicts_are_known_words_and_deviations_are_explained():
+    """Every paper value's expected verdict is one the report can give; a deviation from
+    "reproduced" carries a description (the chapter explains it)."""
+    from osl.report import NOT_REPRODUCED, PARTLY, REPRODUCED
+    for chapter, values in PAPER.items():
+        for key, ref in values.items():
+            assert ref.expected in (REPRODUCED, PARTLY, NOT_REPRODUCED), (chapter, key)

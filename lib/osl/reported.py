@@ -11,10 +11,17 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class PaperValue:
+    """A number the paper states (or a claim encoded as one) with our tolerance.
+
+    ``expected`` is the verdict the test suite asserts: ``"reproduced"`` unless this book has
+    found, and explains on the chapter's page, that the claim does not hold as stated.
+    """
+
     value: float | None
     tolerance: float | None
     description: str
     source: str = ""
+    expected: str = "reproduced"
 
 
 PAPER: dict[str, dict[str, PaperValue]] = {
@@ -55,15 +62,21 @@ PAPER: dict[str, dict[str, PaperValue]] = {
             "half a point of ten", "Sec. 4.3, Fig. 5"),
         "agentboard_gpt4_abs_error": PaperValue(
             0.0, 0.05,
-            "|predicted - actual| AgentBoard success rate of GPT-4, PC-1..2 fitted on weaker "
-            "models; claim encoded as 0, tolerance five points of a hundred", "Sec. 4.3, Fig. 5"),
+            "|predicted - actual| AgentBoard success rate of GPT-4, PC-1..3 (the paper's default "
+            "number of PCs) fitted on weaker models; claim encoded as 0, tolerance five points of "
+            "a hundred", "Sec. 4.3, Fig. 5",
+            # With the paper's PC-1..3 GPT-4 is missed by about 0.06; the 0.036 of PC-1..2 came
+            # from choosing the number of PCs on the held-out model (chapter 3 explains).
+            expected="partly"),
     },
     "04_post_training": {
         "share_techniques_pc_beats_flops": PaperValue(
             1.0, 1 / 6,
             "share of the six prompting set-ups (GSM8K naive, CoT, SC, SC single sample; BBH "
-            "naive, CoT) where PC-1..PC-3 beats log-FLOPs on held-out models; the paper's claim "
-            "encoded as 1 (tolerance: one set-up of six)", "Sec. 4.2, Fig. 6"),
+            "naive, CoT) where PC-1..PC-3 has a lower held-out MSE than log-FLOPs (a count "
+            "without intervals; four set-ups share GSM8K's models; the verdict rule's tally is "
+            "in the text); the paper's claim encoded as 1 (tolerance: one set-up of six)",
+            "Sec. 4.2, Fig. 6"),
     },
 }
 
