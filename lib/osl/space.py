@@ -200,14 +200,14 @@ def bootstrap_capability_space(models: pd.DataFrame, *, n_boot: int = 1000, seed
     n_boot = validate.integer("n_boot", n_boot, low=1)
     seed = validate.seed(seed)
     validate.choice("resample", resample, ("within", "families"))
-    if resample == "families":
-        return _bootstrap_families(models, n_boot, seed, benchmarks, standardize, measure,
-                                   reference)
     require_columns(models, ["family", "log10_flops", *benchmarks], table="models")
     full = fit_capability_space(models, benchmarks=benchmarks, standardize=standardize,
                                 measure=measure, reference=reference)
     point = full.capability.fit_
     k = int(measure.split("-")[1]) - 1
+    if resample == "families":
+        return _bootstrap_families(models, n_boot, seed, benchmarks, standardize, reference,
+                                   point, k)
     Xall = models[list(benchmarks)].to_numpy(dtype=float)
     fam_all = models["family"].to_numpy(dtype=object)
     lf_all = models["log10_flops"].to_numpy(dtype=float)
@@ -243,16 +243,11 @@ def bootstrap_capability_space(models: pd.DataFrame, *, n_boot: int = 1000, seed
         n_iter=np.concatenate(iters))
 
 
-def _bootstrap_families(models, n_boot, seed, benchmarks, standardize, measure, reference):
-    """:func:`bootstrap_capability_space` with whole families resampled. Resamples have
-    different sizes, so they are batched by size; a resample in which a benchmark has fewer
-    than two distinct observed scores, or without the reference family, gives NaN where it
-    cannot say anything."""
-    require_columns(models, ["family", "log10_flops", *benchmarks], table="models")
-    full = fit_capability_space(models, benchmarks=benchmarks, standardize=standardize,
-                                measure=measure, reference=reference)
-    point = full.capability.fit_
-    k = int(measure.split("-")[1]) - 1
+def _bootstrap_families(models, n_boot, seed, benchmarks, standardize, reference, point, k):
+    """:func:`bootstrap_capability_space` with whole families resampled (``point``: the full
+    fit, ``k``: the measure's index). Resamples have different sizes, so they are batched by
+    size; a resample in which a benchmark has fewer than two distinct observed scores, or
+    without the reference family, gives NaN where it cannot say anything."""
     X = models[list(benchmarks)].to_numpy(dtype=float)
     lf = models["log10_flops"].to_numpy(dtype=float)
     codes, names = pd.factorize(models["family"])
