@@ -8,9 +8,12 @@ import pytest
 
 from osl.errors import ArgumentError, FitError
 from osl.examples import BENCHMARKS, TARGETS, make_example_table
-from osl.predict import (LinkSpec, backtest, backtest_grid, choose_n_pcs, choose_n_pcs_many,
-                         cutoff_split)
-from osl.predict.chapters import first_predictable_cutoff, first_predictable_cutoffs
+from osl.predict import (LinkSpec, Split, backtest, backtest_grid, choose_n_pcs,
+                         choose_n_pcs_many, compare, cutoff_split)
+from osl.predict.baselines import TrainingMean
+from osl.predict.chapters import (first_predictable_cutoff, first_predictable_cutoffs,
+                                  forecast_checks)
+from osl.predict.evaluation import leave_family_out
 
 BENCH = list(BENCHMARKS)
 CUTOFFS = [3.0, 10.0, 40.0]
@@ -75,14 +78,57 @@ def test_first_predictable_cutoffs_reads_every_pair():
     one = pd.DataFrame({
         "cutoff_1e21": [10.0, 20.0, np.inf], "label": ["10", "20", "all"],
         "crossing": [24.5, 22.45, 22.5], "lower": [23.0, 22.3, np.nan],
-        "upper": [26.0, 22.8, np.nan]})
+        "upper": [26.0, 22.8, np.nan], "midpoint_level": 0.5,
+        "max_train_score": [0.1, 0.2, 1.0]})
     grid = pd.concat([one.assign(target="t", predictor="a"),
-                      one.assign(target="t", predictor="b", crossing=[24.5, 25.0, 22.5])],
+                      one.assign(target="t", predictor="b", crossing=[24.5, 25.0, 22.5]),
+                      one.assign(target="t", predictor="c", max_train_score=[0.1, 0.6, 1.0])],
                      ignore_index=True)
     got = first_predictable_cutoffs(grid)
-    assert list(got.index) == [("t", "a"), ("t", "b")]
+    assert list(got.index) == [("t", "a"), ("t", "b"), ("t", "c")]
     assert got["t", "a"] == first_predictable_cutoff(one) == 20.0
     assert np.isnan(got["t", "b"])
+    assert np.isnan(got["t", "c"])  # placed, but the jump was already in training
+    assert first_predictable_cutoffs(grid, before_jump=False)["t", "c"] == 20.0
+
+
+def test_backtest_grid_says_what_the_training_models_already_show(table):
+    grid, fits = backtest_grid(table, ["agent_tasks"], CUTOFFS, {"PC-1": {"n_pcs": 1}},
+                               per_target={"agent_tasks": kwargs()}, n_boot=20, seed=0,
+                               return_fits=True)
+    final = fits["agent_tasks", "PC-1", "all"]
+    level = final.from_unit((1 + final.params_[-1]) / 2)
+    np.testing.assert_allclose(grid["midpoint_level"], level)
+    y = table["agent_tasks"]
+    for r in grid.itertuples():
+        train = y[(table["flops_1e21"] <= r.cutoff_1e21) & y.notna()]
+        assert r.max_train_score == train.max() and r.best_train_model == train.idxmax()
+        assert r.n_train_above == (train >= level).sum()
+    checks = forecast_checks(grid[grid["predictor"] == "PC-1"])
+    assert list(checks.index) == [c for c in CUTOFFS if c in set(grid["cutoff_1e21"])]
+    above = grid.set_index("cutoff_1e21").loc[checks.index, "n_train_above"]
+    assert (checks["before_jump"] == (above == 0)).all()
+    with pytest.raises(ArgumentError, match="no 'all' row"):
+        forecast_checks(grid[grid["label"] != "all"])
+
+
+def test_leave_family_out_predicts_every_model_once_without_its_family(table):
+    preds = {"PC-1": kwargs(n_pcs=1), "mean": TrainingMean}
+    lfo = leave_family_out(table, ["agent_tasks"], preds, min_models=3)
+    p = lfo.predictions.loc[("agent_tasks", "PC-1")]
+    have = table["agent_tasks"].notna()
+    assert sorted(p.index) == sorted(table.index[have])  # two families: every model, once
+    for fam in ("A", "B"):
+        sp = Split((table["family"] != fam).to_numpy(), (table["family"] == fam).to_numpy(), fam)
+        one = compare(table, ["agent_tasks"], sp, preds)
+        rows = one.predictions.loc[("agent_tasks", "PC-1")]
+        np.testing.assert_allclose(p.loc[rows.index, "mean"], rows["mean"])
+        assert (p.loc[rows.index, "family"] == fam).all()
+    pooled = lfo.metrics.loc[("agent_tasks", "PC-1")]
+    assert pooled["mse"] == pytest.approx(np.mean((p["mean"] - p["actual"]) ** 2))
+    assert pooled["n_test"] == have.sum()
+    with pytest.raises(FitError, match="no family"):
+        leave_family_out(table, ["agent_tasks"], preds, min_models=100)
 
 
 def test_choose_n_pcs_many_equals_choose_n_pcs_per_target(table):

@@ -290,14 +290,48 @@ def test_first_predictable_cutoff_and_payoff():
     table = pd.DataFrame({
         "cutoff_1e21": [10.0, 50.0, 200.0, np.inf], "label": ["10", "50", "200", "all"],
         "crossing": [24.5, 22.6, 22.5, 22.5], "lower": [23.0, 22.3, 22.4, np.nan],
-        "upper": [26.0, 22.8, 22.6, np.nan]})
-    # 10e21: too far off; 50e21 (log10 = 22.7) is *above* the midpoint 22.5: not a forecast.
+        "upper": [26.0, 22.8, 22.6, np.nan], "midpoint_level": 0.5,
+        "max_train_score": [0.1, 0.7, 0.9, 1.0]})
+    # 10e21: too far off; 50e21 places the midpoint, but a training model already scores 0.7,
+    # above the midpoint level 0.5: the jump is in the training data, not a forecast.
     assert np.isnan(first_predictable_cutoff(table))
-    table.loc[1, "cutoff_1e21"] = 20.0  # log10 = 22.3 < 22.5: a genuine forecast
-    assert first_predictable_cutoff(table) == 20.0
+    assert first_predictable_cutoff(table, before_jump=False) == 50.0
+    table.loc[1, "max_train_score"] = 0.3  # every training model still below the midpoint
+    assert first_predictable_cutoff(table) == 50.0
+    table.loc[1, "max_train_score"] = 0.5  # at the level counts as already there
+    assert np.isnan(first_predictable_cutoff(table))
     gain = pd.DataFrame({"log10_flops": [21, 22, 23, 24], "lower": [0.0, 0.1, 0.04, 0.2]})
     assert payoff_compute(gain, 0.05) == 24
     assert np.isnan(payoff_compute(gain, 0.5))
+
+
+def test_a_forecast_counts_only_before_the_jump_is_in_training():
+    """Synthetic sigmoid in log-FLOPs: a cutoff whose training models all sit below the
+    midpoint level is a forecast when it places the midpoint; once a training model reaches
+    the level, placing it is no longer a forecast."""
+    from osl.predict import backtest
+    from osl.predict.chapters import first_predictable_cutoff, forecast_checks
+    rng = np.random.default_rng(0)
+    lf = np.linspace(20.0, 24.0, 60)
+    y = np.clip(1 / (1 + np.exp(-3.0 * (lf - 22.5))) + rng.normal(0, 0.01, lf.size), 0, 1)
+    models = pd.DataFrame({"family": "F", "log10_flops": lf, "flops_1e21": 10 ** (lf - 21),
+                           "target": y}, index=[f"m{i}" for i in range(lf.size)])
+    cuts = [10 ** 1.3, 10 ** 1.8]  # largest training model at 22.3 (below 22.5), then 22.8
+    table = backtest(models, "target", cuts, n_boot=100, seed=0, predictor="log_flops")
+    checks = forecast_checks(table, tol_dex=0.25)
+    assert table["midpoint_level"].nunique() == 1
+    level = table["midpoint_level"].iloc[0]
+    assert 0.45 < level < 0.55
+    for cut, row in table.set_index("cutoff_1e21").drop(np.inf).iterrows():
+        train = models["flops_1e21"] <= cut
+        assert row["max_train_score"] == models.loc[train, "target"].max()
+        assert row["n_train_above"] == (models.loc[train, "target"] >= level).sum()
+    assert checks["before_jump"].tolist() == [True, False]
+    assert checks[["close", "covered"]].all().all()
+    assert first_predictable_cutoff(table) == cuts[0]
+    later = table[table["cutoff_1e21"] != cuts[0]]  # only the cutoff after the jump is left
+    assert np.isnan(first_predictable_cutoff(later))
+    assert first_predictable_cutoff(later, before_jump=False) == cuts[1]
 
 
 def test_clearing_range():

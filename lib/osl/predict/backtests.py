@@ -38,16 +38,36 @@ def _cutoff_fits(models, target, cutoffs, flops, kwargs) -> list:
     return fitted
 
 
+def _midpoint_level(fitted, threshold) -> float:
+    """The score the crossings refer to, on the target's scale: ``threshold``, or halfway
+    between the floor and the ceiling of the fit on every model (NaN if that fit failed)."""
+    if threshold is not None:
+        return float(threshold)
+    if not fitted or np.isfinite(fitted[-1][0]):
+        return float("nan")
+    p = fitted[-1][2]
+    return float(p.from_unit((1 + p.params_[-1]) / 2))
+
+
 def _table(models, fitted, boots, flops, threshold, level) -> pd.DataFrame:
-    """One row per fitted cutoff; ``boots`` yields the bootstrap of each finite cutoff in turn."""
+    """One row per fitted cutoff; ``boots`` yields the bootstrap of each finite cutoff in turn.
+
+    Besides the crossing, each row says what the training models already show: the midpoint
+    level of the final curve, the best training score (and its model) and how many training
+    models score at or above the level.
+    """
     rows = []
+    mid = _midpoint_level(fitted, threshold)
     for cut, train, p in fitted:
         if np.isfinite(cut):
             cr = next(boots).crossing(threshold, level)
         else:  # the reference row needs only its point estimate
             cr = {"point": p.crossing(threshold), "lower": np.nan, "upper": np.nan}
+        y_train = p.y_all_[p.rows_]
         row = {"cutoff_1e21": cut, "n_train": p.n_train_, "crossing": cr["point"],
-               "lower": cr["lower"], "upper": cr["upper"]}
+               "lower": cr["lower"], "upper": cr["upper"], "midpoint_level": mid,
+               "max_train_score": float(y_train.max()), "best_train_model": y_train.idxmax(),
+               "n_train_above": int((y_train >= mid).sum())}
         test = np.isfinite(flops) & ~train
         if np.isfinite(cut) and test.any():
             y = p.y_all_[test]
@@ -67,7 +87,10 @@ def backtest(models: pd.DataFrame, target, cutoffs: Sequence[float], *, n_boot: 
 
     A final row ``all`` fits every model: the crossing to compare the earlier ones against
     (a point estimate, without an interval). Cutoffs that leave too few training models are
-    skipped.
+    skipped. ``midpoint_level`` is the score the crossings refer to (``threshold``, or halfway
+    between the final fit's floor and ceiling); ``max_train_score`` (of ``best_train_model``)
+    and ``n_train_above`` (training models at or above that level) say whether the jump is
+    already in the training data at a cutoff.
     """
     models = validate.frame(models)
     flops = _flops(models)

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from .. import presets, validate
+from ..errors import ArgumentError
 from .link import LinkSpec
 
 
@@ -35,28 +36,56 @@ def emergent_setup(task: str, variant: str = "paper") -> tuple[float, dict]:
                     "chance": chance or None}
 
 
-def first_predictable_cutoff(table: pd.DataFrame, tol_dex: float = 0.25) -> float:
-    """Smallest backtest cutoff *below the jump* that already forecasts it.
+def forecast_checks(table: pd.DataFrame, tol_dex: float = 0.25) -> pd.DataFrame:
+    """Which cutoffs of a :func:`~osl.predict.backtests.backtest` table forecast the jump.
 
-    ``table`` is a :func:`backtest` result. A cutoff counts when the largest training model's
-    compute is below the final midpoint (a genuine forecast), its predicted midpoint is within
-    ``tol_dex`` orders of magnitude of the final one, and its interval covers the final one.
-    Returns the cutoff in 1e21 FLOPs, or NaN if no cutoff qualifies.
+    One row per cutoff (the ``all`` row excluded), indexed by the cutoff in 1e21 FLOPs, with
+    boolean columns: ``before_jump`` (no training model scores at or above the final curve's
+    midpoint level: the jump is not yet in the training data, judged from the training models'
+    own scores), ``close`` (predicted midpoint within ``tol_dex`` orders of magnitude of the
+    final one), ``covered`` (its interval covers the final one), and ``forecast`` (all three).
     """
-    final = float(table.loc[table["label"] == "all", "crossing"].iloc[0])
+    tol_dex = validate.real("tol_dex", tol_dex, low=0.0)
+    validate.columns_present(table, ["label", "cutoff_1e21", "crossing", "lower", "upper",
+                                     "max_train_score", "midpoint_level"],
+                             what="forecast_checks", fix="Pass a backtest() table.")
+    final_row = table[table["label"] == "all"]
+    if final_row.empty:
+        raise ArgumentError("forecast_checks: the table has no 'all' row (the fit on every "
+                            "model) to compare the cutoffs against.")
+    final = float(final_row["crossing"].iloc[0])
     early = table[table["label"] != "all"]
-    ok = early[(np.log10(early["cutoff_1e21"] * 1e21) < final)
-               & ((early["crossing"] - final).abs() <= tol_dex)
-               & (early["lower"] <= final) & (early["upper"] >= final)]
-    return float(ok["cutoff_1e21"].min()) if len(ok) else float("nan")
+    out = pd.DataFrame({
+        "before_jump": (early["max_train_score"] < early["midpoint_level"]).to_numpy(),
+        "close": ((early["crossing"] - final).abs() <= tol_dex).to_numpy(),
+        "covered": ((early["lower"] <= final) & (early["upper"] >= final)).to_numpy()},
+        index=pd.Index(early["cutoff_1e21"].to_numpy(float), name="cutoff_1e21"))
+    out["forecast"] = out["before_jump"] & out["close"] & out["covered"]
+    return out
 
 
-def first_predictable_cutoffs(grid: pd.DataFrame, tol_dex: float = 0.25) -> pd.Series:
+def first_predictable_cutoff(table: pd.DataFrame, tol_dex: float = 0.25, *,
+                             before_jump: bool = True) -> float:
+    """Smallest backtest cutoff that forecasts the jump (see :func:`forecast_checks`).
+
+    A cutoff counts when no training model already scores at or above the final curve's
+    midpoint level, its predicted midpoint is within ``tol_dex`` orders of magnitude of the
+    final one, and its interval covers the final one. With ``before_jump=False`` the first
+    condition is dropped: the smallest cutoff that *places* the midpoint, whether or not the
+    jump is already in the training data. Returns the cutoff in 1e21 FLOPs, or NaN if none.
+    """
+    c = forecast_checks(table, tol_dex)
+    ok = c["forecast"] if before_jump else c["close"] & c["covered"]
+    return float(c.index[ok.to_numpy()].min()) if ok.any() else float("nan")
+
+
+def first_predictable_cutoffs(grid: pd.DataFrame, tol_dex: float = 0.25, *,
+                              before_jump: bool = True) -> pd.Series:
     """:func:`first_predictable_cutoff` of every (target, predictor) of a
     :func:`~osl.predict.backtests.backtest_grid` frame, in the frame's order."""
     validate.columns_present(grid, ["target", "predictor"], what="first_predictable_cutoffs",
                              fix="Pass a backtest_grid() result.")
-    out = {key: first_predictable_cutoff(g, tol_dex)
+    out = {key: first_predictable_cutoff(g, tol_dex, before_jump=before_jump)
            for key, g in grid.groupby(["target", "predictor"], sort=False)}
     return pd.Series(out, name="first_cutoff_1e21").rename_axis(["target", "predictor"])
 

@@ -16,7 +16,7 @@ from .. import validate
 from ..errors import ArgumentError, FitError
 from .bootstrap import bootstrap_many
 from .estimator import ScalingPredictor
-from .splits import Split, heldout_split
+from .splits import Split, family_splits, heldout_split
 from .targets import fit_targets
 
 
@@ -157,6 +157,32 @@ def _score_plain(models, targets, sp, name, factory, fits, rows, preds) -> None:
         rows[t, name] = {"mse": m["mse"], "mae": m["mae"], "n_train": est.n_train_,
                          "n_test": m["n"]}
         preds.append(pr.assign(target=t, predictor=name))
+
+
+def leave_family_out(models: pd.DataFrame, targets: Sequence[str], predictors: dict, *,
+                     per_target: dict[str, dict] | None = None, min_models: int = 3) -> Comparison:
+    """:func:`compare` with each family of at least ``min_models`` models (and as many values of
+    a target) held out in turn, every other model in training. Each held-out model is predicted
+    once, by fits that never saw its family: the pooled ``predictions`` (with a ``family``
+    column) give ``metrics`` per (target, predictor); ``fits`` are keyed by (target, predictor,
+    family)."""
+    models, targets = validate.frame(models), validate.names("targets", targets)
+    validate.columns_present(models, list(targets), what="leave_family_out")
+    preds, fits = [], {}
+    for fam, sp in family_splits(models, min_models):
+        ts = [t for t in targets if models.loc[sp.test, t].notna().sum() >= min_models]
+        if ts:
+            c = compare(models, ts, sp, predictors, per_target=per_target)
+            preds.append(c.predictions.assign(family=fam))
+            fits.update({(t, n, fam): p for (t, n), p in c.fits.items()})
+    if not preds:
+        raise FitError(f"leave_family_out: no family has {min_models} models with a value.")
+    pred = pd.concat(preds).sort_index()
+    keys = [(t, n) for t in targets for n in predictors if (t, n) in pred.index.droplevel(2)]
+    met = pd.DataFrame.from_dict({k: metrics(pred.loc[k, "actual"], pred.loc[k, "mean"])
+                                  for k in keys}, orient="index")
+    met.index = pd.MultiIndex.from_tuples(keys, names=["target", "predictor"])
+    return Comparison(met.rename(columns={"n": "n_test"}), pred, fits, {})
 
 
 def evaluate(models: pd.DataFrame, target, split: Split, *, n_boot: int = 0, seed: int = 0,
