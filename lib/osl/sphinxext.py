@@ -43,7 +43,7 @@ class ApiDirective(SphinxDirective):
                 except (TypeError, ValueError):
                     sig = ""
                 kind = "class" if inspect.isclass(obj) else "function"
-                doc = (inspect.getdoc(obj) or "").split("\n\n")[0].replace("\n", " ")
+                doc = _plain((inspect.getdoc(obj) or "").split("\n\n")[0].replace("\n", " "))
                 code = nodes.paragraph()
                 code += nodes.literal(text=f"{name}{_short(sig)}")
                 rows.append([code, kind, doc])
@@ -51,6 +51,13 @@ class ApiDirective(SphinxDirective):
             out += [section, _simple_table(["Name and signature", "Kind", "What it does"], rows,
                                            (45, 10, 45), ["osl-api"])]
         return out
+
+
+def _plain(text: str) -> str:
+    """Docstring markup as plain text: ``:class:`~a.B``` -> ``B``, double backquotes dropped."""
+    import re
+    text = re.sub(r":[a-z]+:`~?([^`]+)`", lambda m: m.group(1).split(".")[-1], text)
+    return text.replace("``", "")
 
 
 def _short(sig: str, limit: int = 160) -> str:
