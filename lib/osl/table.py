@@ -48,6 +48,9 @@ def read_file(path, what: str = "table") -> pd.DataFrame:
     if suffix != ".csv":
         try:
             df = pd.read_parquet(p)
+        except ImportError:
+            raise DataError(f"{p}: reading Parquet needs the pyarrow package (pip install "
+                            "pyarrow), or save the table as CSV.") from None
         except Exception as exc:  # pyarrow raises many types
             raise DataError(f"{p}: not a readable Parquet file ({type(exc).__name__}); "
                             "re-export it, or save it as CSV.") from None
