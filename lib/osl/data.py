@@ -221,6 +221,15 @@ def coerce_scores(df: pd.DataFrame, columns: Sequence[str], *, table: str = "tab
     return pd.DataFrame(vals, index=df.index, columns=list(columns))
 
 
+def _column_values(df: pd.DataFrame, i: int) -> np.ndarray:
+    """The values of column ``i`` without building a Series (pandas' fast accessor when it
+    exists; a pandas without it takes the public route)."""
+    try:
+        return np.asarray(df._get_column_array(i))
+    except AttributeError:  # pragma: no cover
+        return df.iloc[:, i].to_numpy()
+
+
 def score_matrix(df: pd.DataFrame, columns: Sequence[str], *, table: str = "table",
                  lower: float | None = 0.0, upper: float | None = 1.0,
                  ids: pd.Series | pd.Index | None = None) -> np.ndarray:
@@ -228,7 +237,13 @@ def score_matrix(df: pd.DataFrame, columns: Sequence[str], *, table: str = "tabl
     require_columns(df, columns, table=table)
     columns = list(columns)
     vals = np.empty((len(df), len(columns)))
+    pos = df.columns.get_indexer(columns) if df.columns.is_unique else None
     for j, col in enumerate(columns):
+        if pos is not None:
+            arr = _column_values(df, pos[j])
+            if arr.dtype.kind in "fiu":  # the fast path: numbers, no Series built
+                vals[:, j] = arr
+                continue
         raw = df[col]
         if isinstance(raw, pd.DataFrame):
             raise SchemaError(f"{table}: column {col!r} appears more than once; keep one.")

@@ -74,8 +74,8 @@ def loss(r, spec: LinkSpec):
     if spec.loss == "huber":
         a = np.abs(r)
         d = spec.huber_delta
-        return np.sum(np.where(a <= d, 0.5 * r ** 2, d * (a - 0.5 * d)), axis=-1)
-    return 0.5 * np.sum(r ** 2, axis=-1)
+        return np.where(a <= d, 0.5 * r ** 2, d * (a - 0.5 * d)).sum(axis=-1)
+    return 0.5 * (r ** 2).sum(axis=-1)
 
 
 def fit_link_batch(X: np.ndarray, y: np.ndarray, spec: LinkSpec, init: np.ndarray,
@@ -99,6 +99,7 @@ def fit_link_batch(X: np.ndarray, y: np.ndarray, spec: LinkSpec, init: np.ndarra
     cur_all = loss(R, spec)
     converged = np.zeros(B, bool)
     eye = np.eye(P)
+    tiny = 1e-12 * eye
     # The working set holds the problems still iterating. A problem that stops is written back
     # to theta and frozen (``alive`` false); frozen problems are dropped from the working set
     # once they are a third of it, so each iteration costs about what is still active without
@@ -130,7 +131,7 @@ def fit_link_batch(X: np.ndarray, y: np.ndarray, spec: LinkSpec, init: np.ndarra
                 H[pinned, -1, -1] = 1.0
                 g[pinned, -1] = 0.0
         diag = np.einsum("bpp->bp", H)
-        Hd = H + (lam[:, None] * np.maximum(diag, 1e-9))[..., None] * eye + 1e-12 * eye
+        Hd = H + (lam[:, None] * np.maximum(diag, 1e-9))[..., None] * eye + tiny
         step = -np.linalg.solve(Hd, g[..., None])[..., 0]
         new = th.copy()
         new[:, :P] += step
@@ -139,11 +140,14 @@ def fit_link_batch(X: np.ndarray, y: np.ndarray, spec: LinkSpec, init: np.ndarra
         r_new, J_new = _residual_jacobian(new, Xa, ya, spec.floor, wa)
         loss_new = loss(r_new, spec)
         ok = alive & np.isfinite(loss_new) & (loss_new <= cur)
-        R[ok] = r_new[ok]
-        JAC[ok] = J_new[ok]
+        if ok.all():
+            R, JAC = r_new, J_new
+        else:
+            R[ok] = r_new[ok]
+            JAC[ok] = J_new[ok]
         gain = np.where(ok, cur - loss_new, 0.0)
-        moved = np.max(np.abs(new - th), axis=1)
-        small_step = ok & (moved < 1e-8 * (1 + np.max(np.abs(th), axis=1)))
+        moved = np.abs(new - th).max(axis=1)
+        small_step = ok & (moved < 1e-8 * (1 + np.abs(th).max(axis=1)))
         th = np.where(ok[:, None], new, th)
         cur = np.where(ok, loss_new, cur)
         lam = np.where(ok, np.maximum(lam / 3, 1e-12), np.minimum(lam * 4, 1e12))

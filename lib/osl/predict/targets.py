@@ -11,7 +11,7 @@ from .. import validate
 from ..errors import ArgumentError
 from .bootstrap import PredictionBootstrap, bootstrap_many
 from .estimator import ScalingPredictor, read_target
-from .link import fit_link_multistart, link
+from .link import fit_link_padded, link
 
 
 def _target_list(models: pd.DataFrame, targets) -> list:
@@ -111,14 +111,11 @@ def fit_targets(models: pd.DataFrame, targets, train=None, *, on_missing: str = 
             raise ArgumentError(f"targets: {name!r} appears more than once.")
         fits[name] = p
         problems[name] = p._prepare(models, raw, y, train)
-    # One batched link solve per shape: each problem's solution is the one it gets alone.
-    by_shape: dict[tuple, list[str]] = {}
-    for name, (X, _) in problems.items():
-        by_shape.setdefault(X.shape, []).append(name)
-    for names in by_shape.values():
-        theta, _ = fit_link_multistart(np.stack([problems[n][0] for n in names]),
-                                       np.stack([problems[n][1] for n in names]),
-                                       template.link, max_iter=400, tol=1e-9)
-        for n, params in zip(names, theta):
-            fits[n]._finish(models, raw, params)
+    # One batched link solve for all targets (problems of different sizes padded with
+    # zero-weight rows): each solution is the one the target gets alone, up to rounding.
+    names = list(problems)
+    solved = fit_link_padded([(problems[n][0][None], problems[n][1][None], None) for n in names],
+                             template.link, max_iter=400, tol=1e-9)
+    for n, (theta, _) in zip(names, solved):
+        fits[n]._finish(models, raw, theta[0])
     return TargetSet(fits)
