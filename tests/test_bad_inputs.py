@@ -222,6 +222,21 @@ ARG_CASES = [
     ("bootstrap-many-unfitted", lambda: osl.predict.bootstrap_many([pred()], 10), NotFittedError, "fit"),
     ("backtest-cutoff-type", lambda: backtest(T, "agent_tasks", ["84"]), ArgumentError, "cutoffs must be a number"),
     ("loo-names", lambda: leave_one_out(T, "agent_tasks", "acme/model-01x"), FitError, "not in the table"),
+    ("space-resample-unknown", lambda: __import__("osl.space", fromlist=["x"]).bootstrap_capability_space(
+        T, n_boot=10, benchmarks=BENCH, resample="models"), ArgumentError, "resample must be one of"),
+    ("space-n-boot-zero", lambda: __import__("osl.space", fromlist=["x"]).bootstrap_capability_space(
+        T, n_boot=0, benchmarks=BENCH), ArgumentError, "n_boot must be at least 1"),
+    ("choose-inner-unknown", lambda: choose_n_pcs(T, "agent_tasks", None, inner="size", benchmarks=BENCH),
+     ArgumentError, "inner must be one of"),
+    ("reconstruction-around", lambda: CapabilityModel(benchmarks=BENCH, n_components=2).fit(T).reconstruction_r2(T, around="core"),
+     ArgumentError, "around must be one of"),
+    ("compare-pair-unknown", lambda: __import__("osl.predict.verdicts", fromlist=["x"]).compare_pair(
+        compare(T, ["agent_tasks"], cutoff_split(T, 100), {"a": {"benchmarks": BENCH, "n_pcs": 2, "reference": None}}),
+        T, "a", "b"), ArgumentError, "no predictor 'b'"),
+    ("compare-predictor-type", lambda: compare(T, ["agent_tasks"], cutoff_split(T, 100), {"a": 3}),
+     ArgumentError, "dict of ScalingPredictor arguments or an estimator factory"),
+    ("paired-difference-n-boot", lambda: __import__("osl.predict.verdicts", fromlist=["x"]).paired_difference(
+        [0.1], [0.1], [0.2], ["a"], n_boot=10), ArgumentError, "n_boot must be at least 100"),
     ("validate-mask-object", lambda: validate.mask(np.array(["a", "b"]), 2), ArgumentError, "boolean mask"),
 ]
 
