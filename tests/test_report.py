@@ -23,8 +23,25 @@ def test_verdict_rule():
     assert report.verdict(0.90, 0.80, 0.02) == report.NOT_REPRODUCED
     assert report.verdict(0.90, None, None) == report.NO_VERDICT
     assert report.overall_verdict([report.REPRODUCED, report.NO_VERDICT]) == report.REPRODUCED
-    assert report.overall_verdict([report.REPRODUCED, report.NOT_REPRODUCED]) == report.PARTLY
+    # a chapter's verdict is the worst of its rows; facts and unreferenced numbers are not judged
+    assert report.overall_verdict([report.REPRODUCED, report.NOT_REPRODUCED]) == report.NOT_REPRODUCED
+    assert report.overall_verdict([report.REPRODUCED, report.PARTLY]) == report.PARTLY
+    assert report.overall_verdict([report.NO_VERDICT, report.MATCHES]) == report.NO_VERDICT
     assert report.overall_verdict([report.NO_VERDICT]) == report.NO_VERDICT
+
+
+def test_reference_kinds():
+    assert report.verdict(0.9, 7 / 8, None, "criterion", ">=") == report.REPRODUCED
+    assert report.verdict(0.75, 7 / 8, None, "criterion", ">=") == report.NOT_REPRODUCED
+    assert report.verdict(0.06, 0.05, None, "criterion", "<=") == report.NOT_REPRODUCED
+    assert report.verdict(77, 77, 0, "fact") == report.MATCHES
+    assert report.verdict(76, 77, 0, "fact") == report.DIFFERS
+    assert report.verdict(0.0105, 0.0100, 0.001, "official") == report.REPRODUCED
+    from osl.reported import PaperValue
+    with pytest.raises(ValueError, match="kind="):
+        PaperValue(1.0, 0.1, "x", kind="made-up")
+    with pytest.raises(ValueError, match="op="):
+        PaperValue(1.0, None, "x", kind="criterion")
 
 
 def test_report_uses_paper_table_and_writes_results(build):
@@ -35,17 +52,21 @@ def test_report_uses_paper_table_and_writes_results(build):
     table = rep.table()
     assert table.loc[PAPER["01_capability_space"]["pc1_explained_variance"].description,
                      "verdict"] == report.REPRODUCED
-    assert rep.verdict == report.PARTLY
+    assert rep.verdict == report.NOT_REPRODUCED  # worst row: 0.90 vs 0.97 +- 0.02
     path = rep.write()
     doc = json.loads(path.read_text())
     assert path == build / "results" / "01_capability_space.json"
     assert doc["chapter"] == "01_capability_space"
-    assert set(doc["numbers"]["extra"]) == {"value", "paper", "tolerance", "description"}
+    assert set(doc["numbers"]["extra"]) == {"value", "paper", "tolerance", "description",
+                                            "kind", "op"}
     assert doc["numbers"]["pc1_explained_variance"]["paper"] == 0.80
     assert doc["numbers"]["extra"]["paper"] is None
     assert [p.name for p in path.parent.iterdir()] == [path.name]  # no temporary file left
     rows = report.verdict_table(report.load_results())
     assert rows.loc[0, "compared"] == 2 and rows.loc[0, "reproduced"] == 1
+    assert rows.loc[0, "misses"] == "pc1_3_explained_variance"
+    detail = report.verdict_rows(report.load_results())
+    assert list(detail["kind"]) == ["paper", "paper"]
 
 
 def test_number_without_description_is_an_error():

@@ -22,16 +22,32 @@ import pandas as pd
 
 from . import paths
 from .errors import OSLError
-from .reported import paper_value
+from .reported import KINDS, paper_value
 
 REPRODUCED, PARTLY, NOT_REPRODUCED, NO_VERDICT = "reproduced", "partly", "not reproduced", "—"
+#: Words for a data fact (a count): shown beside the data, never part of a chapter's verdict.
+MATCHES, DIFFERS = "matches", "differs"
+_RANK = {REPRODUCED: 0, PARTLY: 1, NOT_REPRODUCED: 2}
 
 
-def verdict(value: float, paper: float | None, tolerance: float | None) -> str:
-    """``reproduced`` within the tolerance, ``partly`` within twice it, else ``not reproduced``."""
-    if paper is None or tolerance is None or value is None or not math.isfinite(value):
+def verdict(value: float, paper: float | None, tolerance: float | None, kind: str = "paper",
+            op: str = "") -> str:
+    """The verdict of one number against its reference (see :mod:`osl.reported` for kinds).
+
+    ``paper``/``official``: ``reproduced`` within the tolerance, ``partly`` within twice it,
+    else ``not reproduced``. ``criterion``: ``reproduced`` when ours satisfies ``op`` against
+    the threshold, else ``not reproduced``. ``fact``: ``matches`` or ``differs``.
+    """
+    if paper is None or value is None or not math.isfinite(value):
+        return NO_VERDICT
+    if kind == "criterion":
+        met = value >= paper - 1e-12 if op == ">=" else value <= paper + 1e-12
+        return REPRODUCED if met else NOT_REPRODUCED
+    if tolerance is None:
         return NO_VERDICT
     diff = abs(value - paper)
+    if kind == "fact":
+        return MATCHES if diff <= tolerance + 1e-12 else DIFFERS
     if diff <= tolerance + 1e-12:
         return REPRODUCED
     if diff <= 2 * tolerance + 1e-12:
@@ -40,14 +56,15 @@ def verdict(value: float, paper: float | None, tolerance: float | None) -> str:
 
 
 def overall_verdict(verdicts: list[str]) -> str:
-    judged = [v for v in verdicts if v != NO_VERDICT]
+    """The worst judged verdict (facts and numbers without a reference are not judged)."""
+    judged = [v for v in verdicts if v in _RANK]
     if not judged:
         return NO_VERDICT
-    if all(v == REPRODUCED for v in judged):
-        return REPRODUCED
-    if all(v == NOT_REPRODUCED for v in judged):
-        return NOT_REPRODUCED
-    return PARTLY
+    return max(judged, key=_RANK.__getitem__)
+
+
+def _verdict_of(n: dict) -> str:
+    return verdict(n["value"], n["paper"], n["tolerance"], n.get("kind", "paper"), n.get("op", ""))
 
 
 def _in_kernel() -> bool:
@@ -85,7 +102,9 @@ class Report:
             paper: float | None = None, tolerance: float | None = None) -> float:
         """Record (and glue) one number; paper value/tolerance default to :mod:`osl.reported`."""
         known = paper_value(self.chapter, key)
+        kind, op = "paper", ""
         if known is not None:
+            kind, op = known.kind, known.op
             paper = known.value if paper is None else paper
             tolerance = known.tolerance if tolerance is None else tolerance
             description = description or known.description
@@ -95,7 +114,7 @@ class Report:
         value = float(value)
         self.numbers[key] = {"value": value, "paper": None if paper is None else float(paper),
                              "tolerance": None if tolerance is None else float(tolerance),
-                             "description": description}
+                             "description": description, "kind": kind, "op": op}
         glue(key, shown)
         if paper is not None:
             glue(f"{key}_paper", paper)
@@ -105,20 +124,22 @@ class Report:
         return self.numbers[key]["value"]
 
     def table(self, only_paper: bool = False) -> pd.DataFrame:
-        """Paper vs ours: one row per number, with the difference and a verdict."""
+        """Reference vs ours: one row per number, with its reference kind and a verdict."""
         rows = []
         for key, n in self.numbers.items():
             if only_paper and n["paper"] is None:
                 continue
             diff = None if n["paper"] is None else n["value"] - n["paper"]
-            rows.append({"quantity": n["description"], "key": key, "paper": n["paper"],
-                         "ours": n["value"], "difference": diff, "tolerance": n["tolerance"],
-                         "verdict": verdict(n["value"], n["paper"], n["tolerance"])})
+            rows.append({"quantity": n["description"], "key": key,
+                         "reference kind": KINDS.get(n["kind"], n["kind"]),
+                         "paper": n["paper"], "ours": n["value"], "difference": diff,
+                         "tolerance": n["tolerance"], "criterion": _criterion(n),
+                         "verdict": _verdict_of(n)})
         return pd.DataFrame(rows).set_index("quantity")
 
     @property
     def verdict(self) -> str:
-        return overall_verdict(list(self.table()["verdict"])) if self.numbers else NO_VERDICT
+        return overall_verdict([_verdict_of(n) for n in self.numbers.values()])
 
     def write(self) -> Path:
         """Write ``_build/results/<chapter>.json`` atomically; returns its path."""
@@ -141,15 +162,45 @@ def load_results(directory: Path | None = None) -> list[dict]:
     return [json.loads(p.read_text()) for p in sorted(directory.glob("*.json"))]
 
 
+def _criterion(n: dict) -> str:
+    """The rule a number is judged by, in words: ``within 0.02``, ``>= 0.5``, ``exact``."""
+    if n["paper"] is None:
+        return ""
+    if n.get("kind") == "criterion":
+        return f"{n.get('op')} {n['paper']:g}"
+    if n["tolerance"] is None:
+        return ""
+    return "exact" if n["tolerance"] == 0 else f"within ±{n['tolerance']:g}"
+
+
 def verdict_table(results: list[dict]) -> pd.DataFrame:
-    """One row per chapter: numbers compared with the paper, how many reproduced, verdict."""
+    """One row per chapter: numbers judged, how many reproduced, the misses, and the verdict
+    (the worst of its rows; data facts are counted apart and never judged)."""
     rows = []
     for r in results:
-        vs = [verdict(n["value"], n["paper"], n["tolerance"]) for n in r["numbers"].values()]
-        judged = [v for v in vs if v != NO_VERDICT]
+        nums = r["numbers"]
+        vs = {k: _verdict_of(n) for k, n in nums.items()}
+        judged = {k: v for k, v in vs.items() if v in _RANK}
         rows.append({"chapter": r["chapter"], "title": r.get("title", r["chapter"]),
                      "section": r.get("section", ""), "compared": len(judged),
-                     "reproduced": sum(v == REPRODUCED for v in judged),
-                     "verdict": overall_verdict(vs)})
+                     "reproduced": sum(v == REPRODUCED for v in judged.values()),
+                     "facts": sum(v in (MATCHES, DIFFERS) for v in vs.values()),
+                     "misses": ", ".join(k for k, v in judged.items() if v != REPRODUCED),
+                     "verdict": overall_verdict(list(vs.values()))})
     return pd.DataFrame(rows, columns=["chapter", "title", "section", "compared", "reproduced",
-                                       "verdict"])
+                                       "facts", "misses", "verdict"])
+
+
+def verdict_rows(results: list[dict]) -> pd.DataFrame:
+    """One row per number with a reference: chapter, quantity, reference kind and value,
+    ours, the rule, and the verdict."""
+    rows = []
+    for r in results:
+        for key, n in r["numbers"].items():
+            if n["paper"] is None:
+                continue
+            rows.append({"chapter": r["chapter"], "key": key, "quantity": n["description"],
+                         "kind": n.get("kind", "paper"), "reference": n["paper"],
+                         "ours": n["value"], "rule": _criterion(n), "verdict": _verdict_of(n)})
+    return pd.DataFrame(rows, columns=["chapter", "key", "quantity", "kind", "reference", "ours",
+                                       "rule", "verdict"])

@@ -10,7 +10,8 @@ from __future__ import annotations
 from docutils import nodes
 from sphinx.util.docutils import SphinxDirective
 
-from .report import load_results, verdict_table
+from .report import load_results, verdict_rows, verdict_table
+from .reported import KINDS
 
 
 class verdicts_placeholder(nodes.General, nodes.Element):
@@ -129,19 +130,39 @@ def _runtimes(app, docname: str) -> nodes.Node:
                          ["osl-runtimes"])
 
 
-def _table(app, docname: str) -> nodes.Node:
-    rows = verdict_table(load_results())
+def _num(x: float) -> str:
+    """Three significant digits; scientific notation below 0.001; integers as integers."""
+    if x == int(x) and abs(x) < 1e6:
+        return str(int(x))
+    return f"{x:.2e}" if abs(x) < 1e-3 else f"{x:.3g}"
+
+
+def _table(app, docname: str) -> list[nodes.Node]:
+    results = load_results()
+    rows = verdict_table(results)
     if rows.empty:
-        return nodes.paragraph(text="No chapter results were found in this build.")
+        return [nodes.paragraph(text="No chapter results were found in this build.")]
     body = [[_doc_link(app, docname, f"notebooks/{r.chapter}", r.title), r.section,
-             str(r.compared), str(r.reproduced), r.verdict] for r in rows.itertuples()]
-    return _simple_table(["Chapter", "Paper", "Numbers compared", "Reproduced", "Verdict"], body,
-                         (40, 12, 16, 14, 18), ["osl-verdicts"])
+             str(r.compared), str(r.reproduced), str(r.facts), r.misses or "none", r.verdict]
+            for r in rows.itertuples()]
+    summary = _simple_table(["Chapter", "Paper", "Numbers judged", "Reproduced", "Data facts",
+                             "Misses (keys)", "Verdict (worst row)"], body,
+                            (26, 10, 10, 10, 9, 20, 15), ["osl-verdicts"])
+    titles = dict(zip(rows["chapter"], rows["title"]))
+    detail = verdict_rows(results)
+    body = [[_doc_link(app, docname, f"notebooks/{r.chapter}", titles[r.chapter]),
+             r.quantity.split(";")[0], KINDS.get(r.kind, r.kind), _num(r.reference),
+             _num(r.ours), r.rule, r.verdict] for r in detail.itertuples()]
+    rubric = nodes.rubric(text="Every judged number and its reference")
+    rows_table = _simple_table(["Chapter", "Quantity", "Reference kind", "Reference", "Ours",
+                                "Rule", "Verdict"], body, (16, 34, 14, 9, 9, 9, 9),
+                               ["osl-verdicts", "osl-verdict-rows"])
+    return [summary, rubric, rows_table]
 
 
 def _resolve(app, doctree, docname):
     for node in list(doctree.findall(verdicts_placeholder)):
-        node.replace_self(_table(app, docname))
+        node.replace_self(_table(app, docname))  # a list: summary, heading, one row per number
     for node in list(doctree.findall(runtimes_placeholder)):
         node.replace_self(_runtimes(app, docname))
 
