@@ -1,0 +1,97 @@
+"""One formatting helper for every table the book shows.
+
+>>> show(df, names={"mse": "Held-out MSE"}, caption="Paper vs ours")   # doctest: +SKIP
+
+Human column names (a shared dictionary plus the caller's ``names``), significant digits per
+column (scientific notation where an error is below 0.001), integers as integers, booleans as
+words, missing values as a dash, and a box that scrolls sideways when the table is wider than
+the page. Returns a pandas ``Styler``, which myst-nb renders as HTML.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["NAMES", "fmt_number", "show"]
+
+#: Internal column names as a reader should see them; a chapter adds its own through ``names=``.
+NAMES = {
+    "mse": "MSE", "mae": "MAE", "r2": "R²", "n": "models", "n_train": "training models",
+    "n_test": "held-out models", "n_models": "models", "n_families": "families",
+    "slope": "slope", "slope_se": "slope s.e.", "intercept": "intercept",
+    "band_lower": "band lower", "band_upper": "band upper", "lower": "lower", "upper": "upper",
+    "mean": "prediction", "actual": "measured", "prediction": "prediction",
+    "paper": "reference", "ours": "ours", "difference": "difference", "tolerance": "tolerance",
+    "verdict": "verdict", "family": "family", "model": "model", "target": "target",
+    "predictor": "predictor", "coverage": "coverage", "cutoff": "cutoff",
+    "explained_variance": "explained variance", "efficiency": "efficiency",
+}
+
+
+def fmt_number(x, digits: int = 3) -> str:
+    """``digits`` significant digits; scientific notation below 0.001 (so an MSE of 0.0002 is
+    ``2.0e-04``, never ``0.000``); integers (and integral floats of counts) without decimals;
+    booleans as ``yes``/``no``; missing as ``—``."""
+    if x is None or x is pd.NA:
+        return "—"
+    if isinstance(x, (bool, np.bool_)):
+        return "yes" if x else "no"
+    if isinstance(x, (int, np.integer)):
+        return f"{int(x):,}" if abs(int(x)) >= 10_000 else str(int(x))
+    if isinstance(x, (float, np.floating)):
+        x = float(x)
+        if not math.isfinite(x):
+            return "—" if math.isnan(x) else ("∞" if x > 0 else "−∞")
+        if x == 0:
+            return "0"
+        if abs(x) < 1e-3 or abs(x) >= 1e6:
+            return f"{x:.{max(digits - 1, 1)}e}"
+        return f"{x:.{digits}g}" if abs(x) >= 1 else f"{x:.{digits}f}".rstrip("0").rstrip(".")
+    return str(x)
+
+
+def _column_formatter(values: pd.Series, digits: int):
+    if pd.api.types.is_bool_dtype(values):
+        return lambda v: fmt_number(bool(v)) if pd.notna(v) else "—"
+    if pd.api.types.is_float_dtype(values):
+        finite = values.dropna()
+        if len(finite) and (finite == finite.round()).all() and finite.abs().max() < 1e6 \
+                and not (finite.abs() < 1).all():
+            return lambda v: "—" if pd.isna(v) else str(int(v))  # a count stored as float
+    return lambda v: fmt_number(v, digits)
+
+
+def show(df: pd.DataFrame | pd.Series, *, names: Mapping[str, str] | None = None,
+         digits: int | Mapping[str, int] = 3, caption: str | None = None, index: bool = True,
+         percent: tuple[str, ...] = ()):
+    """A display-ready table: human names, per-column digits, scroll box when wide.
+
+    ``digits`` is one number or a mapping from (internal) column name to significant digits;
+    ``percent`` lists columns shown as percentages.
+    """
+    frame = df.to_frame() if isinstance(df, pd.Series) else df.copy()
+    lookup = {**NAMES, **(names or {})}
+    fmts = {}
+    for col in frame.columns:
+        d = digits.get(col, 3) if isinstance(digits, Mapping) else digits
+        if col in percent:
+            fmts[col] = lambda v: "—" if pd.isna(v) else f"{100 * v:.0f}%"
+        else:
+            fmts[col] = _column_formatter(frame[col], d)
+    shown = {c: (lookup.get(c, c) if isinstance(c, str) else c) for c in frame.columns}
+    frame = frame.rename(columns=shown)
+    frame.index = frame.index.set_names([lookup.get(n, n) if isinstance(n, str) else n
+                                         for n in frame.index.names])
+    styler = frame.style.format({shown[c]: f for c, f in fmts.items()})
+    styler = styler.format_index(lambda v: fmt_number(v) if not isinstance(v, str)
+                                 else lookup.get(v, v), axis=0)
+    if not index:
+        styler = styler.hide(axis="index")
+    if caption:
+        styler = styler.set_caption(caption)
+    return styler.set_table_attributes('class="osl-table"').set_table_styles(
+        [{"selector": "", "props": "display:block; overflow-x:auto; max-width:100%;"}],
+        overwrite=False)
