@@ -209,7 +209,21 @@ def main(argv=None) -> int:
                 TARGETS["task_fit"]))
     print(_line("1,000-resample bootstrap of it (all refitted)",
                 _timeit(lambda: pred.bootstrap(1000, seed=0), 5), TARGETS["task_bootstrap"]))
+    for what, seconds, target in extra_benchmarks():
+        print(_line(what, seconds, target))
     return 0
+
+
+def extra_benchmarks():
+    """Benchmarks of the other parts of the library: every module ``osl.bench_<part>`` with a
+    ``run()`` that yields ``(what, seconds, target_seconds)``, in name order."""
+    import importlib
+    import pkgutil
+
+    import osl
+    for info in sorted(pkgutil.iter_modules(osl.__path__), key=lambda m: m.name):
+        if info.name.startswith("bench_"):
+            yield from importlib.import_module(f"osl.{info.name}").run()
 
 
 if __name__ == "__main__":
