@@ -136,3 +136,90 @@ def bootstrap_halves(boot):
         out.append(PredictionBootstrap(boot.predictor, boot.params[part], boot.ok[part],
                                        boot.residuals[part], state, boot.seed))
     return out
+
+
+def fit_many(models: pd.DataFrame, jobs: dict) -> dict:
+    """Fit many (target, training mask, :class:`ScalingPredictor` keyword arguments) jobs with
+    one batched link solve per kind of link, as :func:`~osl.predict.targets.fit_targets` does
+    for one mask: ``jobs`` is ``{key: (target, train, kwargs)}``, the result ``{key: fitted
+    predictor}``. Each fit equals ``ScalingPredictor(**kwargs).fit(models, target, train)`` up
+    to rounding (the same multi-start solver; problems of different sizes are padded with
+    zero-weight rows). Worth it when the jobs differ in their training masks (leave one family
+    out, cutoffs), where ``fit_targets`` would need one call per mask.
+    """
+    from .estimator import ScalingPredictor, read_target
+    from .link import fit_link_padded
+
+    models = validate.frame(models)
+    if not isinstance(jobs, dict) or not jobs:
+        raise ArgumentError("fit_many: jobs must be a non-empty {key: (target, train, kwargs)} "
+                            "dict.")
+    raws: dict = {}
+    prepared: dict = {}
+    for key, job in jobs.items():
+        if not isinstance(job, tuple) or len(job) != 3 or not isinstance(job[2], dict):
+            raise ArgumentError(f"fit_many: jobs[{key!r}] must be (target, train, kwargs), got "
+                                f"{job!r}.")
+        target, train, kwargs = job
+        p = ScalingPredictor(**kwargs)
+        fkey = p.features.key()
+        if fkey not in raws:
+            raws[fkey] = p.features.raw(models)
+        y = read_target(models, target, lower=p.target_range[0], upper=p.target_range[1])
+        mask = validate.mask(train, len(models), f"jobs[{key!r}] train", rows=models.index)
+        X, yy = p._prepare(models, raws[fkey], y, mask)
+        prepared[key] = (p, fkey, X, yy)
+    kinds: dict = {}
+    for key, (p, _, X, _) in prepared.items():
+        kinds.setdefault((p.link, X.shape[1]), []).append(key)
+    out = {}
+    for (spec, _), keys in kinds.items():
+        problems = [(prepared[k][2][None], prepared[k][3][None], None) for k in keys]
+        for k, (theta, _) in zip(keys, fit_link_padded(problems, spec, max_iter=400, tol=1e-9)):
+            p, fkey = prepared[k][0], prepared[k][1]
+            out[k] = p._finish(models, raws[fkey], theta[0])
+    return {k: out[k] for k in jobs}
+
+
+def leave_family_out_batched(models: pd.DataFrame, targets, predictors: dict, *,
+                             per_target: dict | None = None, min_models: int = 3):
+    """:func:`~osl.predict.evaluation.leave_family_out` (same splits, same fits, same result
+    up to rounding) with every family's fits solved together by :func:`fit_many`, for
+    predictor configurations given as :class:`ScalingPredictor` keyword arguments."""
+    from .evaluation import Comparison, metrics
+    from .splits import family_splits
+
+    models, targets = validate.frame(models), validate.names("targets", targets)
+    validate.columns_present(models, list(targets), what="leave_family_out_batched")
+    if not isinstance(predictors, dict) or not predictors or \
+            not all(isinstance(kw, dict) for kw in predictors.values()):
+        raise ArgumentError("predictors must be a non-empty {name: ScalingPredictor kwargs} "
+                            "dict.")
+    per_target = per_target or {}
+    jobs, tests = {}, {}
+    for fam, sp in family_splits(models, min_models):
+        for t in targets:
+            if models.loc[sp.test, t].notna().sum() < min_models:
+                continue
+            tests[t, fam] = sp.test & models[t].notna().to_numpy()
+            for name, kw in predictors.items():
+                jobs[t, name, fam] = (t, sp.train, {**per_target.get(t, {}), **kw})
+    if not jobs:
+        from ..errors import FitError
+        raise FitError(f"leave_family_out_batched: no family has {min_models} models with a "
+                       "value.")
+    fits = fit_many(models, jobs)
+    parts = []
+    for (t, name, fam), p in fits.items():
+        test = models[tests[t, fam]]
+        parts.append(pd.DataFrame({"mean": p.predict(test).to_numpy(),
+                                   "actual": test[t].to_numpy(), "target": t,
+                                   "predictor": name, "family": fam},
+                                  index=test.index.rename("model")))
+    pred = (pd.concat(parts).reset_index().set_index(["target", "predictor", "model"])
+            .sort_index())
+    keys = [(t, n) for t in targets for n in predictors if (t, n) in pred.index.droplevel(2)]
+    met = pd.DataFrame.from_dict({k: metrics(pred.loc[k, "actual"], pred.loc[k, "mean"])
+                                  for k in keys}, orient="index")
+    met.index = pd.MultiIndex.from_tuples(keys, names=["target", "predictor"])
+    return Comparison(met.rename(columns={"n": "n_test"}), pred, fits, {})
