@@ -1,0 +1,156 @@
+"""The Open LLM Leaderboard v2 targets: the authors' analysis setting as a preset.
+
+Two readings of the analysis exist, as for the emergent tasks (see the datasheet):
+
+``"authors"``
+    the released analysis code: the evaluated families of known training compute only
+    (pre-registered models included; models of that set without a FLOPs value fall on the
+    held-out side, where log-FLOPs cannot predict them), GSM8K left out of the capability
+    benchmarks (seven benchmarks), each target min-max normalised to (chance, 1), a plain
+    sigmoid (no floor) fitted with a Huber loss (delta 1), and one cutoff per target: BBH 84,
+    GPQA 168, MATH level 5 252 (1e21 FLOPs). Errors are reported on the normalised scale.
+``"simple"``
+    the paper's default reading: every evaluated family, all eight benchmarks, raw targets, the
+    floored sigmoid fitted by least squares, cutoff 84 (Llama-2-7B) for every target; models
+    of unknown compute belong to neither side.
+
+::
+
+    table = osl.data.load_leaderboard_v2()
+    models = authors_models(table)
+    cutoff, kwargs = setup("lbv2_gpqa")                      # 168, ScalingPredictor kwargs
+    split = heldout(models, "lbv2_gpqa")                     # the authors' split
+    pred = ScalingPredictor(**kwargs).fit(models, "lbv2_gpqa", split.train)
+    normalized_mse(raw_mse, "lbv2_gpqa")                     # the authors' error scale
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from . import presets, validate
+from .data import lbv2_chance
+from .errors import ArgumentError
+from .predict.link import LinkSpec
+from .predict.splits import Split, cutoff_split
+
+__all__ = ["AUTHORS_LINK", "AUTHORS_TARGETS", "LADDER_1E21", "NONGSM_BENCHMARKS", "TARGETS",
+           "VARIANTS", "authors_models", "cutoff", "heldout", "normalized_mse", "setup",
+           "simple_models"]
+
+#: Every Leaderboard-v2 target, in the book's order.
+TARGETS: tuple[str, ...] = tuple(presets.LBV2_TARGETS)
+
+#: The three targets of the authors' analysis.
+AUTHORS_TARGETS: tuple[str, ...] = tuple(presets.LBV2_CUTOFFS_1E21)
+
+#: The seven capability benchmarks of the authors' setting (GSM8K left out).
+NONGSM_BENCHMARKS: tuple[str, ...] = tuple(b for b in presets.BASE_BENCHMARKS if b != "GSM8K")
+
+#: The authors' link: a plain sigmoid fitted with a Huber loss of threshold 1.
+AUTHORS_LINK = LinkSpec(floor=False, loss="huber", huber_delta=1.0)
+
+#: A ladder of FLOPs cutoffs (1e21) to test how each verdict depends on the split.
+LADDER_1E21: tuple[float, ...] = (40.0, 84.0, 168.0, 252.0, 432.0)
+
+VARIANTS = {
+    "authors": "known-compute families (pre-registered included), 7 benchmarks (no GSM8K), "
+               "target normalised to (chance, 1), plain sigmoid, Huber loss (delta 1), "
+               "cutoffs BBH 84, GPQA 168, MATH level 5 252 (1e21 FLOPs)",
+    "simple": "every evaluated family, 8 benchmarks, raw target, floored sigmoid, least "
+              "squares, cutoff 84 (1e21 FLOPs) for every target",
+}
+
+
+def _target(target: str) -> str:
+    validate.choice("target", target, list(TARGETS))
+    return target
+
+
+def _variant(variant: str) -> str:
+    validate.choice("variant", variant, list(VARIANTS))
+    return variant
+
+
+def cutoff(target: str, variant: str = "authors") -> float:
+    """FLOPs cutoff (1e21) of ``target``: the authors' own for BBH, GPQA and MATH level 5,
+    Llama-2-7B's (84) otherwise and in the simple variant."""
+    _target(target)
+    if _variant(variant) == "authors":
+        return presets.LBV2_CUTOFFS_1E21.get(target, presets.DEFAULT_CUTOFF_1E21)
+    return presets.DEFAULT_CUTOFF_1E21
+
+
+def setup(target: str, variant: str = "authors") -> tuple[float, dict]:
+    """(cutoff in 1e21 FLOPs, :class:`~osl.predict.ScalingPredictor` keyword arguments).
+
+    The authors' variant fits the raw score with ``chance=`` its chance level, which is the
+    same fit as on the normalised target (the link sees ``(y - chance) / (1 - chance)``);
+    convert errors with :func:`normalized_mse`.
+    """
+    c = cutoff(target, variant)
+    if variant == "authors":
+        return c, {"benchmarks": NONGSM_BENCHMARKS, "link": AUTHORS_LINK,
+                   "chance": lbv2_chance(target)}
+    return c, {"benchmarks": presets.BASE_BENCHMARKS}
+
+
+def _check_table(table: pd.DataFrame, what: str) -> pd.DataFrame:
+    table = validate.frame(table, what)
+    validate.columns_present(table, ["family", "flops_1e21"], what=what,
+                             fix="Pass the table of osl.data.load_leaderboard_v2().")
+    return table
+
+
+def authors_models(table: pd.DataFrame) -> pd.DataFrame:
+    """The models of the authors' setting: families the authors evaluated whose training
+    compute is known (47 of the 72 models of the release), pre-registered models included."""
+    table = _check_table(table, "table")
+    known = presets.CORE_FAMILIES - presets.UNKNOWN_FLOPS_FAMILIES
+    return table[table["family"].isin(known).to_numpy()]
+
+
+def simple_models(table: pd.DataFrame) -> pd.DataFrame:
+    """The models of the simple setting: every family the authors evaluated."""
+    table = _check_table(table, "table")
+    return table[table["family"].isin(presets.CORE_FAMILIES).to_numpy()]
+
+
+def heldout(models: pd.DataFrame, target: str, variant: str = "authors", *,
+            cutoff_1e21: float | None = None) -> Split:
+    """The split of ``target`` in ``variant`` (``cutoff_1e21`` overrides the cutoff).
+
+    The authors' variant puts models without a FLOPs value on the held-out side (as their
+    code's ``~train`` does), the simple one leaves them out.
+    """
+    models = _check_table(models, "models")
+    c = cutoff(target, variant) if cutoff_1e21 is None else cutoff_1e21
+    return cutoff_split(models, c, unknown="test" if variant == "authors" else "exclude")
+
+
+def normalized_mse(mse, target: str, variant: str = "authors"):
+    """An MSE on the raw score scale converted to the authors' normalised scale: divided by
+    ``(1 - chance)^2`` in the authors' variant, unchanged in the simple one."""
+    _target(target)
+    if _variant(variant) == "simple":
+        return mse
+    try:
+        arr = np.asarray(mse, float)
+    except (TypeError, ValueError):
+        raise ArgumentError(f"mse must be a number or an array of numbers, got {mse!r}.") from None
+    out = arr / (1.0 - lbv2_chance(target)) ** 2
+    return float(out) if out.ndim == 0 else out
+
+
+def normalize_table(tab: pd.DataFrame, variant: str = "authors",
+                    targets: Sequence[str] | None = None) -> pd.DataFrame:
+    """Rows indexed by target (a :meth:`~osl.predict.Comparison.table` of MSEs) converted to
+    the normalised scale row by row (see :func:`normalized_mse`)."""
+    tab = validate.frame(tab, "tab")
+    targets = list(tab.index) if targets is None else list(targets)
+    out = tab.copy().astype(float)
+    for t in targets:
+        out.loc[t] = normalized_mse(out.loc[t].to_numpy(), t, variant)
+    return out
