@@ -24,6 +24,9 @@ REQUIRED_KEYS = {
                   "agentboard_test_mse_pc2", "instruct_pc1_explained_variance"},
     "04_post_training": {"gsm8k_cot_test_mse_pc3", "gsm8k_cot_test_mse_logflops",
                          "gsm8k_sc_test_mse_pc3", "bbh_cot_test_mse_pc3", "cot_gain_mae_heldout"},
+    "07_limits": {"share_lbv2_targets_predictable"} | {
+        f"lbv2_{t}_test_mse_{p}" for t in ("bbh", "gpqa", "math_hard")
+        for p in ("pc3", "logflops", "logsize")},
 }
 
 

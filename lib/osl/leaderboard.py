@@ -38,7 +38,7 @@ from .predict.splits import Split, cutoff_split
 
 __all__ = ["AUTHORS_LINK", "AUTHORS_TARGETS", "LADDER_1E21", "NONGSM_BENCHMARKS", "TARGETS",
            "VARIANTS", "authors_models", "cutoff", "heldout", "normalized_mse", "setup",
-           "simple_models"]
+           "simple_models", "cluster_correlation"]
 
 #: Every Leaderboard-v2 target, in the book's order.
 TARGETS: tuple[str, ...] = tuple(presets.LBV2_TARGETS)
@@ -154,3 +154,52 @@ def normalize_table(tab: pd.DataFrame, variant: str = "authors",
     for t in targets:
         out.loc[t] = normalized_mse(out.loc[t].to_numpy(), t, variant)
     return out
+
+
+def cluster_correlation(x, y, groups, *, n_boot: int = 2000, seed: int = 0,
+                        level: float = 0.9, rank: bool = False) -> dict:
+    """Pearson (or, with ``rank``, Spearman) correlation of ``x`` and ``y`` with a bootstrap
+    interval that resamples whole ``groups`` (families), so that models of one family count as
+    one piece of evidence. Pairs with a missing value are dropped.
+
+    Returns ``{"r", "lower", "upper", "n", "n_groups"}``; for Spearman the ranks are taken once
+    on the full sample.
+    """
+    n_boot = validate.integer("n_boot", n_boot, low=100)
+    seed = validate.seed(seed)
+    level = validate.level(level)
+    try:
+        x, y = (np.asarray(v, float).ravel() for v in (x, y))
+    except (TypeError, ValueError):
+        raise ArgumentError("cluster_correlation: x and y must be numbers.") from None
+    g = np.asarray(groups, dtype=object).ravel()
+    if not (x.size == y.size == g.size):
+        raise ArgumentError(f"cluster_correlation: x, y and groups have different lengths "
+                            f"({x.size}, {y.size}, {g.size}); pass one value per model.")
+    ok = np.isfinite(x) & np.isfinite(y)
+    x, y, g = x[ok], y[ok], g[ok]
+    codes, names = pd.factorize(pd.Series(g))
+    F = len(names)
+    if x.size < 3 or F < 2:
+        raise ArgumentError(f"cluster_correlation: {x.size} pair(s) from {F} group(s); at least "
+                            "3 pairs from 2 groups are needed.")
+    if rank:
+        x, y = pd.Series(x).rank().to_numpy(), pd.Series(y).rank().to_numpy()
+    parts = np.stack([np.bincount(codes, w, F) for w in
+                      (np.ones_like(x), x, y, x * x, y * y, x * y)], axis=1)  # (F, 6)
+
+    def corr(S):
+        n, sx, sy, sxx, syy, sxy = (S[..., i] for i in range(6))
+        cov = sxy - sx * sy / n
+        vx, vy = sxx - sx ** 2 / n, syy - sy ** 2 / n
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return cov / np.sqrt(vx * vy)
+
+    draw = np.random.default_rng(seed).integers(0, F, size=(n_boot, F))
+    counts = np.zeros((n_boot, F))
+    np.add.at(counts, (np.repeat(np.arange(n_boot), F), draw.ravel()), 1.0)
+    boot = corr(counts @ parts)
+    boot = boot[np.isfinite(boot)]
+    lo, hi = np.quantile(boot, [(1 - level) / 2, (1 + level) / 2])
+    return {"r": float(corr(parts.sum(axis=0))), "lower": float(lo), "upper": float(hi),
+            "n": int(x.size), "n_groups": int(F)}
