@@ -217,3 +217,44 @@ def test_reference_split_is_the_authors(lb):
     from reference_leaderboard import merged_table
     ref = merged_table()
     assert len(ref) == 47 and set(ref["Model"]) == set(leaderboard.authors_models(lb).index)
+
+
+# -- the family-cluster correlation --------------------------------------------------------------
+def test_cluster_correlation_recovers_a_known_correlation():
+    rng = np.random.default_rng(0)
+    n_fam, per = 60, 4
+    fam = np.repeat(np.arange(n_fam), per)
+    x = rng.normal(size=n_fam * per)
+    rho = 0.6
+    y = rho * x + np.sqrt(1 - rho ** 2) * rng.normal(size=x.size)
+    out = leaderboard.cluster_correlation(x, y, fam, n_boot=2000, seed=1)
+    assert out["r"] == pytest.approx(np.corrcoef(x, y)[0, 1])
+    assert out["lower"] < rho < out["upper"]
+    assert out["n"] == x.size and out["n_groups"] == n_fam
+    # Spearman: the rank correlation, computed on the full sample
+    sp = leaderboard.cluster_correlation(x, y, fam, rank=True)
+    assert sp["r"] == pytest.approx(pd.Series(x).corr(pd.Series(y), method="spearman"))
+
+
+def test_cluster_correlation_interval_is_wider_when_families_share_their_errors():
+    """Models of one family that share a common shift are one piece of evidence: the
+    family-cluster interval must be wider than a model-level one would be."""
+    rng = np.random.default_rng(2)
+    fam = np.repeat(np.arange(12), 10)
+    shift = rng.normal(size=12)[fam]
+    x = shift + 0.1 * rng.normal(size=fam.size)
+    y = shift + 0.1 * rng.normal(size=fam.size)
+    clustered = leaderboard.cluster_correlation(x, y, fam, seed=3)
+    each = leaderboard.cluster_correlation(x, y, np.arange(fam.size), seed=3)
+    assert clustered["upper"] - clustered["lower"] > each["upper"] - each["lower"]
+
+
+def test_cluster_correlation_bad_inputs():
+    with pytest.raises(ArgumentError, match="different lengths"):
+        leaderboard.cluster_correlation([1, 2, 3], [1, 2], ["a", "b", "c"])
+    with pytest.raises(ArgumentError, match="numbers"):
+        leaderboard.cluster_correlation(["a", "b", "c"], [1, 2, 3], ["a", "b", "c"])
+    with pytest.raises(ArgumentError, match="at least 3 pairs"):
+        leaderboard.cluster_correlation([1, 2, np.nan], [1, 2, 3], ["a", "b", "c"])
+    with pytest.raises(ArgumentError, match="n_boot"):
+        leaderboard.cluster_correlation([1, 2, 3], [1, 2, 3], ["a", "b", "c"], n_boot=10)
