@@ -36,7 +36,7 @@ from .errors import (ChecksumError, DataUnavailableError, DuplicateModelError, O
 
 MIRROR_ENV = "OSL_DATA_MIRROR"
 
-__all__ = ["chance_normalize", "coerce_scores", "core_models", "fetch", "fetch_all", "load_agents", "load_base_models", "load_emergent", "load_instruct_models", "load_leaderboard_v2", "load_post_training", "load_scores", "registry", "score_matrix", "tidy_model_table"]
+__all__ = ["chance_normalize", "coerce_scores", "core_models", "fetch", "fetch_all", "load_agents", "load_base_models", "load_emergent", "lbv2_chance", "lbv2_normalize", "load_instruct_models", "load_leaderboard_v2", "load_post_training", "load_scores", "registry", "score_matrix", "tidy_model_table"]
 
 
 #: Metadata columns of the model tables, renamed to tidy names.
