@@ -41,10 +41,10 @@ from . import presets, validate
 from .capability import CapabilityModel, fit_capabilities, impute_rows, project
 from .data import score_matrix
 from .errors import ArgumentError, FitError
-from .predict.link import LinkSpec, fit_link_multistart, link
+from .predict.link import LinkSpec, fit_link_padded, link
 
 __all__ = ["DEFAULT_BUDGETS", "OFFICIAL_GUIDE", "SubsetSearch", "evaluate_subsets",
-           "family_key", "pool_scores", "search_subsets", "vopt_objective"]
+           "family_key", "pool_scores", "search_scores", "search_subsets", "vopt_objective"]
 
 #: The paper's budget ladder: 4, 8, ..., 36 models.
 DEFAULT_BUDGETS: tuple[int, ...] = tuple(range(4, 37, 4))
@@ -342,29 +342,61 @@ def search_subsets(models: pd.DataFrame, *, include: Sequence[str] = (presets.RE
                    standardize: bool = False, family_column: str = "family") -> SubsetSearch:
     """Score every combination of families of the pool ``models`` (the paper's search).
 
-    The pool's PC scores come from :func:`pool_scores`. Combinations are the ``include``
-    families plus 1 to ``max_families - len(include)`` of the others (with no ``include``,
-    1 to ``max_families`` families). The result is cached in memory per pool and options, so a
-    second call with the same pool is free.
+    The pool's PC scores come from :func:`pool_scores` (imputation and PCA fitted on the pool);
+    the search itself is :func:`search_scores`. Combinations are the ``include`` families plus
+    1 to ``max_families - len(include)`` of the others (with no ``include``, 1 to
+    ``max_families`` families). Results are cached in memory per pool and options, so a second
+    call with the same pool costs only the PCA.
     """
     models, benchmarks = _check_pool(models, benchmarks, family_column)
+    n_pcs = validate.integer("n_pcs", n_pcs, low=1, high=len(benchmarks))
+    _check_include(include, set(models[family_column].astype(str)))
+    scores = pool_scores(models, benchmarks=benchmarks, n_pcs=n_pcs, standardize=standardize,
+                         family_column=family_column)
+    return search_scores(scores, include=include, max_families=max_families)
+
+
+def _check_include(include, present: set) -> tuple[str, ...]:
     if isinstance(include, str):
         include = (include,)
-    include = tuple(validate.names("include", list(include), min_count=0)) if len(include) else ()
-    fams = models[family_column].astype(str)
-    unknown = [f for f in include if f not in set(fams)]
+    if include is None:
+        include = ()
+    if not isinstance(include, (list, tuple)):
+        raise ArgumentError(f"include must be a list of family names, got {include!r}.")
+    include = validate.names("include", list(include), min_count=0) if len(include) else ()
+    unknown = [f for f in include if f not in present]
     if unknown:
         raise ArgumentError(f"include: famil(ies) {unknown} are not in the pool (families "
-                            f"present: {sorted(set(fams))[:8]}...). Drop them or add their "
+                            f"present: {sorted(present)[:8]}...). Drop them or add their "
                             "models.")
+    return tuple(include)
+
+
+def search_scores(scores: pd.DataFrame, *, include: Sequence[str] = (presets.REFERENCE_FAMILY,),
+                  max_families: int = 10) -> SubsetSearch:
+    """:func:`search_subsets` on given scores: a frame with a ``family`` column and one numeric
+    column per component (the rows of ``X``, used as they are: no centring, no intercept)."""
+    scores = validate.frame(scores, "scores")
+    validate.columns_present(scores, ["family"], what="scores",
+                             fix="Pass a frame with a 'family' column and the PC columns.")
+    X = scores.drop(columns="family")
+    if X.shape[1] == 0 or not all(pd.api.types.is_numeric_dtype(X[c]) for c in X):
+        raise ArgumentError("scores: give one numeric column per component beside 'family'.")
+    X = np.ascontiguousarray(X.to_numpy(float))
+    if not np.isfinite(X).all():
+        raise ArgumentError("scores: the components must be finite (impute first).")
+    if scores["family"].isna().any():
+        raise ArgumentError("scores: every model needs a family.")
+    fams = scores["family"].astype(str)
+    include = _check_include(include, set(fams))
     max_families = validate.integer("max_families", max_families, low=len(include) + 1)
-    n_pcs = validate.integer("n_pcs", n_pcs, low=1, high=len(benchmarks))
     optional = sorted(set(fams) - set(include))
     if not optional:
         raise ArgumentError("include: every family of the pool is always included; there is "
                             "nothing to select.")
     if len(optional) > 62:
-        raise ArgumentError(f"pool: {len(optional)} optional families; at most 62 are supported.")
+        raise ArgumentError(f"scores: {len(optional)} optional families; at most 62 are "
+                            "supported.")
     max_extra = min(max_families - len(include), len(optional))
     from math import comb
     total = sum(comb(len(optional), i) for i in range(1, max_extra + 1))
@@ -372,29 +404,29 @@ def search_subsets(models: pd.DataFrame, *, include: Sequence[str] = (presets.RE
         raise ArgumentError(f"max_families={max_families}: {total:,} combinations of the "
                             f"{len(optional)} optional families exceed {MAX_COMBINATIONS:,}; "
                             "lower max_families or pre-select families.")
-    scores = pool_scores(models, benchmarks=benchmarks, n_pcs=n_pcs, standardize=standardize,
-                         family_column=family_column)
-    if len(scores) < n_pcs:
-        raise FitError(f"pool: {len(scores)} models cannot identify {n_pcs} PCs.")
-    X = np.ascontiguousarray(scores.iloc[:, 1:].to_numpy(float))
+    if len(X) < X.shape[1]:
+        raise FitError(f"scores: {len(X)} models cannot identify {X.shape[1]} components.")
     names, (masks, counts, nfam, objs) = _search_cached(
         X.tobytes(), X.shape, tuple(fams), include, max_extra)
-    sizes = fams.value_counts()
-    return SubsetSearch(families=names, include=include, family_sizes=sizes, scores=scores,
-                        masks=masks, n_models=counts, n_families=nfam + len(include),
-                        objective=objs)
+    frame = pd.concat([fams.rename("family"), scores.drop(columns="family")], axis=1)
+    return SubsetSearch(families=names, include=include, family_sizes=fams.value_counts(),
+                        scores=frame, masks=masks, n_models=counts,
+                        n_families=nfam + len(include), objective=objs)
 
 
 # --------------------------------------------------------------------------------------------
 # Evaluating a subset: fit the downstream predictor on it, score it on held-out models
 # --------------------------------------------------------------------------------------------
-def _subset_rows(family: np.ndarray, pool: np.ndarray, subsets) -> list[np.ndarray]:
-    out = []
+def _membership(family: np.ndarray, subsets) -> np.ndarray:
+    """(subsets, models) boolean: is the model's family in the subset?"""
+    names, codes = np.unique(family, return_inverse=True)
+    pos = {f: i for i, f in enumerate(names)}
+    member = np.zeros((len(subsets), len(names)), bool)
     for i, s in enumerate(subsets):
         if isinstance(s, str) or not isinstance(s, (list, tuple, frozenset, set)):
             raise ArgumentError(f"subsets[{i}] must be a collection of family names, got {s!r}.")
-        out.append(np.flatnonzero(pool & np.isin(family, list(s))))
-    return out
+        member[i, [pos[f] for f in s if f in pos]] = True
+    return member[:, codes]
 
 
 def evaluate_subsets(models: pd.DataFrame, targets: Sequence[str], subsets, *, train, test,
@@ -414,7 +446,10 @@ def evaluate_subsets(models: pd.DataFrame, targets: Sequence[str], subsets, *, t
     """
     models = validate.frame(models)
     targets = validate.names("targets", targets)
-    validate.columns_present(models, ["family", *targets], what="evaluate_subsets")
+    validate.columns_present(models, ["family"], what="evaluate_subsets",
+                             fix="Subsets are families: the table needs a 'family' column.")
+    validate.columns_present(models, list(targets), what="targets",
+                             fix="Name target columns of the table.")
     if isinstance(subsets, str) or not isinstance(subsets, (list, tuple)) or not subsets:
         raise ArgumentError("subsets must be a non-empty list of family collections, e.g. "
                             "[('Llama-2', 'OPT')].")
@@ -432,29 +467,30 @@ def evaluate_subsets(models: pd.DataFrame, targets: Sequence[str], subsets, *, t
     family = models["family"].astype(str).to_numpy()
     Y = score_matrix(models, list(targets), table="targets", lower=0.0, upper=1.0)
     need = n_pcs + 4
-    out = pd.DataFrame(index=pd.RangeIndex(len(subsets), name="subset"),
-                       columns=pd.MultiIndex.from_product([targets, ["mse", "n_train"]]),
-                       dtype=float)
+    member = _membership(family, subsets)
+    mse_out = np.full((len(subsets), len(targets)), np.nan)
+    n_out = np.zeros((len(subsets), len(targets)), dtype=int)
     # Targets sharing a benchmark set and the models with a value share the capability fits.
     groups: dict[tuple, list[int]] = defaultdict(list)
     for t_i, t in enumerate(targets):
         bench = tuple(per_target.get(t, {}).get("benchmarks", benchmarks))
         has = ~np.isnan(Y[:, t_i])
         groups[(bench, (train & has).tobytes())].append(t_i)
+    problems, jobs = [], []  # link problems, and where each one's answers go
     for (bench, _), t_idx in groups.items():
         validate.columns_present(models, bench, what="benchmarks")
         raw = score_matrix(models, list(bench), table="benchmarks")
         if n_pcs > len(bench):
             raise ArgumentError(f"n_pcs={n_pcs} exceeds the {len(bench)} benchmarks.")
         has = ~np.isnan(Y[:, t_idx[0]])
-        rows = _subset_rows(family, train & has & ~np.isnan(raw).all(axis=1), subsets)
-        test_rows = {t: np.flatnonzero(test & ~np.isnan(Y[:, t])) for t in t_idx}
+        usable = member & (train & has & ~np.isnan(raw).all(axis=1))[None]
+        rows = [np.flatnonzero(u) for u in usable]
+        sizes = usable.sum(axis=1)
+        n_out[:, t_idx] = sizes[:, None]
         by_n: dict[int, list[int]] = defaultdict(list)
-        for s, r in enumerate(rows):
-            for t in t_idx:
-                out.iloc[s, out.columns.get_loc((targets[t], "n_train"))] = r.size
-            if r.size >= need:
-                by_n[r.size].append(s)
+        for s, size in enumerate(sizes):
+            if size >= need:
+                by_n[int(size)].append(s)
         for n, members in by_n.items():
             idx = np.stack([rows[s] for s in members])
             Xs = raw[idx]
@@ -463,7 +499,9 @@ def evaluate_subsets(models: pd.DataFrame, targets: Sequence[str], subsets, *, t
             lo = np.min(np.where(np.isnan(Xs), np.inf, Xs), axis=1)
             hi = np.max(np.where(np.isnan(Xs), -np.inf, Xs), axis=1)
             valid = np.all(hi > lo, axis=1)
-            Xs[~valid] = Xs[valid][0] if valid.any() else np.nan_to_num(Xs[~valid])
+            if not valid.any():
+                continue
+            Xs[~valid] = Xs[valid][0]
             fit, imputed, _ = fit_capabilities(Xs, bench)
             # The training rows are placed as the estimator places them: through the fitted
             # imputer (which changes nothing for complete rows) and the projection.
@@ -472,15 +510,23 @@ def evaluate_subsets(models: pd.DataFrame, targets: Sequence[str], subsets, *, t
                                          fit.component[b])[0]
             Xtr = project(imputed, fit, n_pcs)
             for t in t_idx:
+                te = np.flatnonzero(test & ~np.isnan(Y[:, t]))
                 y = Y[idx, t]
-                ok = np.ptp(y, axis=1) > 0
-                theta, _ = fit_link_multistart(Xtr, y, link_spec, max_iter=400, tol=1e-9)
-                te = test_rows[t]
-                if te.size == 0:
+                ok = valid & (np.ptp(y, axis=1) > 0)
+                if te.size == 0 or not ok.any():
                     continue
-                Xte = fit.transform(raw[te], n_pcs)
-                pred = link(theta, Xte)
-                mse = np.mean((pred - Y[te, t][None]) ** 2, axis=1)
-                col = out.columns.get_loc((targets[t], "mse"))
-                out.iloc[np.asarray(members), col] = np.where(ok & valid, mse, np.nan)
+                problems.append((Xtr[ok], y[ok], None))
+                jobs.append((np.asarray(members)[ok], t, fit.transform(raw[te], n_pcs)[ok],
+                             Y[te, t]))
+    if problems:
+        # Every link of every subset and target in one padded, batched solve.
+        solved = fit_link_padded(problems, link_spec, max_iter=400, tol=1e-9)
+        for (theta, _), (members, t, Xte, yte) in zip(solved, jobs):
+            mse = np.mean((link(theta, Xte) - yte[None]) ** 2, axis=1)
+            mse_out[members, t] = mse
+    out = pd.concat({"mse": pd.DataFrame(mse_out, columns=list(targets)),
+                     "n_train": pd.DataFrame(n_out, columns=list(targets))}, axis=1)
+    out = out.swaplevel(axis=1).reindex(columns=pd.MultiIndex.from_product(
+        [list(targets), ["mse", "n_train"]]))
+    out.index.name = "subset"
     return out
