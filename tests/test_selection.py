@@ -178,6 +178,13 @@ def test_evaluate_subsets_equals_the_estimator():
             te = split.test & em[t].notna().to_numpy()
             want = float(np.mean((p.predict(em[te]) - em.loc[te, t]) ** 2))
             assert ev.loc[i, (t, "mse")] == pytest.approx(want, rel=1e-6)
+    again, sq = osl.evaluate_subsets(em, tasks, subsets, train=split.train, test=split.test,
+                                     per_target=per, errors=True)
+    pd.testing.assert_frame_equal(again, ev)
+    for t in tasks:
+        np.testing.assert_allclose(sq[t].mean(axis=1, skipna=False), ev[(t, "mse")])
+        held = em.index[split.test & em[t].notna().to_numpy()]
+        assert list(sq[t].columns) == list(held)
 
 
 # -- bad inputs ---------------------------------------------------------------------------------
@@ -232,6 +239,7 @@ def test_evaluate_subsets_bad_inputs():
          "per_target"),
         (lambda: osl.evaluate_subsets(em, t, [("Llama-2",)], link_spec="floored", **ok),
          "link_spec"),
+        (lambda: osl.evaluate_subsets(em, t, [("Llama-2",)], errors="yes", **ok), "errors"),
     ]
     for call, word in cases:
         with pytest.raises(OSLError, match=word):

@@ -49,6 +49,10 @@ __all__ = ["DEFAULT_BUDGETS", "OFFICIAL_GUIDE", "SubsetSearch", "evaluate_subset
 #: The paper's budget ladder: 4, 8, ..., 36 models.
 DEFAULT_BUDGETS: tuple[int, ...] = tuple(range(4, 37, 4))
 
+#: Training-set sizes solved together by :func:`evaluate_subsets` (larger: fewer solves, more
+#: padding).
+PAD_SPAN = 6
+
 #: Largest number of combinations :func:`search_subsets` enumerates (the official code's limit).
 MAX_COMBINATIONS = 10_000_000
 
@@ -432,7 +436,7 @@ def _membership(family: np.ndarray, subsets) -> np.ndarray:
 def evaluate_subsets(models: pd.DataFrame, targets: Sequence[str], subsets, *, train, test,
                      per_target: Mapping[str, Mapping] | None = None, n_pcs: int = 3,
                      benchmarks: Sequence[str] = presets.BASE_BENCHMARKS,
-                     link_spec: LinkSpec = LinkSpec()) -> pd.DataFrame:
+                     link_spec: LinkSpec = LinkSpec(), errors: bool = False):
     """Held-out MSE of the predictor fitted on each subset of families, per target.
 
     For each subset, the training models are the ``train`` rows (boolean mask) of its
@@ -442,7 +446,10 @@ def evaluate_subsets(models: pd.DataFrame, targets: Sequence[str], subsets, *, t
     target its own ``benchmarks`` (e.g. without GSM8K). All fits of the same benchmark set and
     training-set size run as one batched solve. Returns a frame indexed by subset position,
     with columns ``(target, "mse")`` and ``(target, "n_train")``; the MSE is NaN where a
-    subset has too few training models for the link (``n_pcs + 4``).
+    subset has too few training models for the link (``n_pcs + 4``). With ``errors=True``
+    also returns the squared error of every held-out model: a frame indexed by subset position
+    with columns ``(target, model)`` (NaN where the model has no value or the subset no fit),
+    for paired comparisons that resample held-out families.
     """
     models = validate.frame(models)
     targets = validate.names("targets", targets)
@@ -467,7 +474,11 @@ def evaluate_subsets(models: pd.DataFrame, targets: Sequence[str], subsets, *, t
     family = models["family"].astype(str).to_numpy()
     Y = score_matrix(models, list(targets), table="targets", lower=0.0, upper=1.0)
     need = n_pcs + 4
+    if not isinstance(errors, (bool, np.bool_)):
+        raise ArgumentError(f"errors must be True or False, got {errors!r}.")
     member = _membership(family, subsets)
+    test_of = {t: np.flatnonzero(test & ~np.isnan(Y[:, t])) for t in range(len(targets))}
+    sq_out = {t: np.full((len(subsets), te.size), np.nan) for t, te in test_of.items()}
     mse_out = np.full((len(subsets), len(targets)), np.nan)
     n_out = np.zeros((len(subsets), len(targets)), dtype=int)
     # Targets sharing a benchmark set and the models with a value share the capability fits.
@@ -518,15 +529,30 @@ def evaluate_subsets(models: pd.DataFrame, targets: Sequence[str], subsets, *, t
                 problems.append((Xtr[ok], y[ok], None))
                 jobs.append((np.asarray(members)[ok], t, fit.transform(raw[te], n_pcs)[ok],
                              Y[te, t]))
+    # All links in a few padded, batched solves: problems of similar size together, so that
+    # little of the stack is padding.
+    order = sorted(range(len(problems)), key=lambda i: problems[i][0].shape[1])
+    solved: list = [None] * len(problems)
+    while order:
+        n0 = problems[order[0]][0].shape[1]
+        take = [i for i in order if problems[i][0].shape[1] <= n0 + PAD_SPAN]
+        order = order[len(take):]
+        for i, res in zip(take, fit_link_padded([problems[i] for i in take], link_spec,
+                                                max_iter=400, tol=1e-9)):
+            solved[i] = res
     if problems:
-        # Every link of every subset and target in one padded, batched solve.
-        solved = fit_link_padded(problems, link_spec, max_iter=400, tol=1e-9)
         for (theta, _), (members, t, Xte, yte) in zip(solved, jobs):
-            mse = np.mean((link(theta, Xte) - yte[None]) ** 2, axis=1)
-            mse_out[members, t] = mse
+            sq = (link(theta, Xte) - yte[None]) ** 2
+            sq_out[t][members] = sq
+            mse_out[members, t] = sq.mean(axis=1)
     out = pd.concat({"mse": pd.DataFrame(mse_out, columns=list(targets)),
                      "n_train": pd.DataFrame(n_out, columns=list(targets))}, axis=1)
     out = out.swaplevel(axis=1).reindex(columns=pd.MultiIndex.from_product(
         [list(targets), ["mse", "n_train"]]))
     out.index.name = "subset"
+    if errors:
+        sq = pd.concat({targets[t]: pd.DataFrame(a, columns=models.index[test_of[t]])
+                        for t, a in sq_out.items()}, axis=1)
+        sq.index.name = "subset"
+        return out, sq
     return out
