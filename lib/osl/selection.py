@@ -43,8 +43,10 @@ from .data import score_matrix
 from .errors import ArgumentError, FitError
 from .predict.link import LinkSpec, fit_link_padded, link
 
-__all__ = ["DEFAULT_BUDGETS", "OFFICIAL_GUIDE", "SubsetSearch", "evaluate_subsets",
-           "family_key", "pool_scores", "search_scores", "search_subsets", "vopt_objective"]
+# Public functions and classes (the constants DEFAULT_BUDGETS and OFFICIAL_GUIDE are importable
+# too; they are documented where they are defined).
+__all__ = ["SubsetSearch", "evaluate_subsets", "family_key", "pool_scores", "search_scores",
+           "search_subsets", "vopt_objective"]
 
 #: The paper's budget ladder: 4, 8, ..., 36 models.
 DEFAULT_BUDGETS: tuple[int, ...] = tuple(range(4, 37, 4))
@@ -446,7 +448,7 @@ def evaluate_subsets(models: pd.DataFrame, targets: Sequence[str], subsets, *, t
     target its own ``benchmarks`` (e.g. without GSM8K). All fits of the same benchmark set and
     training-set size run as one batched solve. Returns a frame indexed by subset position,
     with columns ``(target, "mse")`` and ``(target, "n_train")``; the MSE is NaN where a
-    subset has too few training models for the link (``n_pcs + 4``). With ``errors=True``
+    subset has too few training models for the link (``n_pcs + 4`` with a floor). With ``errors=True``
     also returns the squared error of every held-out model: a frame indexed by subset position
     with columns ``(target, model)`` (NaN where the model has no value or the subset no fit),
     for paired comparisons that resample held-out families.
@@ -473,7 +475,7 @@ def evaluate_subsets(models: pd.DataFrame, targets: Sequence[str], subsets, *, t
         raise ArgumentError(f"link_spec must be a LinkSpec, got {type(link_spec).__name__}.")
     family = models["family"].astype(str).to_numpy()
     Y = score_matrix(models, list(targets), table="targets", lower=0.0, upper=1.0)
-    need = n_pcs + 4
+    need = max(n_pcs + (2 if link_spec.floor else 1) + 2, 4)   # as the estimator requires
     if not isinstance(errors, (bool, np.bool_)):
         raise ArgumentError(f"errors must be True or False, got {errors!r}.")
     member = _membership(family, subsets)
