@@ -268,12 +268,38 @@ def _copy_mathjax(app, exception):
     shutil.copyfile(_mathjax_source(), target)
 
 
+def _renumber_single_chapter(app, env):
+    """In a one-chapter build (``make chapter``, which sets ``OSL_CHAPTER``), give the chapter
+    the number it has in the whole book: its sections, figures and tables, and its entry in the
+    navigation, are shifted from 1 to that number."""
+    import os
+    name = os.environ.get("OSL_CHAPTER")
+    doc = f"notebooks/{name}"
+    if not name or doc not in env.toc_secnumbers:
+        return
+    from .build import chapter_number
+    shift = chapter_number(name) - 1
+    if not shift:
+        return
+
+    def moved(num):
+        return (num[0] + shift,) + tuple(num[1:]) if num else num
+
+    env.toc_secnumbers[doc] = {k: moved(v) for k, v in env.toc_secnumbers[doc].items()}
+    env.toc_fignumbers[doc] = {t: {k: moved(v) for k, v in ids.items()}
+                               for t, ids in env.toc_fignumbers.get(doc, {}).items()}
+    for ref in env.tocs[doc].findall(nodes.reference):  # what the navigation shows
+        if ref.get("secnumber"):
+            ref["secnumber"] = moved(tuple(ref["secnumber"]))
+
+
 def _static_files(app, config):
     config.html_static_path.append(str(Path(__file__).parent / "static"))
 
 
 def setup(app):
     app.connect("config-inited", _static_files)
+    app.connect("env-check-consistency", _renumber_single_chapter)  # after numbering
     app.add_css_file("osl.css")
     app.connect("builder-inited", _check_mathjax)
     app.connect("build-finished", _copy_mathjax)
