@@ -56,6 +56,40 @@ class ApiDirective(SphinxDirective):
         return out
 
 
+class ProvenanceDirective(SphinxDirective):
+    """``{osl-provenance}``: the data registry (source, pinned commit, licence) and, per file,
+    its size, SHA-256 and whether the cached copy verifies, read when the book is built."""
+
+    def run(self):
+        from . import data
+        reg = data.registry()
+        intro = nodes.paragraph(text=f"Source: {reg['source']}, commit {reg['commit']} "
+                                     f"({reg['commit_date']}), licence {reg['licence']}.")
+        rows = []
+        for name, e in reg["files"].items():
+            ok = data.sha256(data.fetch(name)) == e["sha256"]
+            digest = nodes.paragraph()
+            digest += nodes.literal(text=e["sha256"], classes=["osl-digest"])
+            rows.append([name, f"{e['bytes']:,}", digest, "yes" if ok else "NO"])
+        return [intro, _simple_table(["File", "Bytes", "SHA-256", "Verified"], rows,
+                                     (30, 10, 50, 10), ["osl-provenance"])]
+
+
+class VersionsDirective(SphinxDirective):
+    """``{osl-versions}``: Python and the versions of the packages the book is built with."""
+
+    PACKAGES = ("osl", "numpy", "pandas", "scipy", "matplotlib", "seaborn", "statsmodels",
+                "pooch", "jupyter-book", "sphinx", "myst-nb", "jupytext")
+
+    def run(self):
+        import platform
+        from importlib.metadata import version
+        intro = nodes.paragraph(text=f"Python {platform.python_version()} on "
+                                     f"{platform.system()} {platform.machine()}.")
+        rows = [[p, version(p)] for p in self.PACKAGES]
+        return [intro, _simple_table(["Package", "Version"], rows, (50, 50), ["osl-versions"])]
+
+
 def _plain(text: str) -> str:
     """Docstring markup as plain text: ``:class:`~a.B``` -> ``B``, double backquotes dropped."""
     import re
@@ -312,5 +346,7 @@ def setup(app):
     app.add_directive("osl-verdicts", VerdictsDirective)
     app.add_directive("osl-api", ApiDirective)
     app.add_directive("osl-runtimes", RuntimesDirective)
+    app.add_directive("osl-provenance", ProvenanceDirective)
+    app.add_directive("osl-versions", VersionsDirective)
     app.connect("doctree-resolved", _resolve)
     return {"version": "0.1", "parallel_read_safe": True, "parallel_write_safe": True}
