@@ -25,6 +25,10 @@ from . import paths
 from .errors import OSLError
 from .report import glue
 
+__all__ = ["set_theme", "publish", "check_layout", "plotted_data", "family_palette",
+           "spaced_colours", "sequential_colours", "heatmap", "plot_band", "plot_prediction",
+           "plot_crossings", "render_queue"]
+
 LABEL = re.compile(r"^fig-\d\d-[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 #: Width of the book's text column in CSS pixels (a figure wider than this is scaled down to it)
