@@ -258,3 +258,68 @@ def test_cluster_correlation_bad_inputs():
         leaderboard.cluster_correlation([1, 2, np.nan], [1, 2, 3], ["a", "b", "c"])
     with pytest.raises(ArgumentError, match="n_boot"):
         leaderboard.cluster_correlation([1, 2, 3], [1, 2, 3], ["a", "b", "c"], n_boot=10)
+
+
+# -- the predictability criterion -------------------------------------------------------------
+def _synthetic_comparison(seed=0, n_fam=8, per=4):
+    """A Comparison-like object: one target, a predictor close to the truth, a noisy one and the
+    training mean, over held-out models of several families."""
+    from types import SimpleNamespace
+    rng = np.random.default_rng(seed)
+    models = pd.DataFrame({"family": np.repeat([f"f{i}" for i in range(n_fam)], per)},
+                          index=[f"m{i}" for i in range(n_fam * per)])
+    y = rng.uniform(0.2, 0.8, len(models))
+    preds = {"good": y + 0.01 * rng.normal(size=y.size),
+             "training mean": np.full(y.size, 0.5),
+             "compute": y + 0.1 * rng.normal(size=y.size),
+             "bad": 0.5 + 0.2 * rng.normal(size=y.size)}
+    frames = [pd.DataFrame({"mean": v, "actual": y, "target": "t", "predictor": k,
+                            "model": models.index}) for k, v in preds.items()]
+    pr = pd.concat(frames).set_index(["target", "predictor", "model"])
+    return SimpleNamespace(predictions=pr), models
+
+
+def test_predictability_accepts_a_good_predictor_and_rejects_a_useless_one():
+    cmp, models = _synthetic_comparison()
+    good = leaderboard.predictability(cmp, models, method="good", compute="compute")
+    assert bool(good.loc["t", "predictable"])
+    assert good.loc["t", "vs_mean"] == "better" and good.loc["t", "vs_compute"] == "better"
+    assert good.loc["t", "ratio"] < 0.05 and good.loc["t", "n_families"] == 8
+    bad = leaderboard.predictability(cmp, models, method="bad", compute="compute")
+    assert not bool(bad.loc["t", "predictable"])
+    assert bad.loc["t", "ratio"] > leaderboard.PREDICTABLE_FACTOR
+
+
+def test_predictability_needs_the_ratio_and_the_rule():
+    """A method that halves the mean's error on too few families is not predictable: the rule
+    needs at least three held-out families."""
+    cmp, models = _synthetic_comparison(n_fam=2, per=10)
+    out = leaderboard.predictability(cmp, models, method="good", compute="compute")
+    assert out.loc["t", "ratio"] < 0.05
+    assert out.loc["t", "vs_mean"] == "indistinguishable"
+    assert not bool(out.loc["t", "predictable"])
+
+
+def test_predictability_is_scale_free():
+    cmp, models = _synthetic_comparison(seed=3)
+    scaled = cmp.predictions.copy()
+    scaled[["mean", "actual"]] = (scaled[["mean", "actual"]] - 0.25) / 0.75
+    from types import SimpleNamespace
+    a = leaderboard.predictability(cmp, models, method="good", compute="compute")
+    b = leaderboard.predictability(SimpleNamespace(predictions=scaled), models, method="good",
+                                   compute="compute")
+    assert a.loc["t", "ratio"] == pytest.approx(b.loc["t", "ratio"])
+    assert a.loc["t", "predictable"] == b.loc["t", "predictable"]
+
+
+def test_predictability_bad_inputs():
+    cmp, models = _synthetic_comparison()
+    with pytest.raises(ArgumentError, match="no predictor 'PC-1..3'"):
+        leaderboard.predictability(cmp, models)
+    with pytest.raises(ArgumentError, match="Comparison"):
+        leaderboard.predictability(object(), models, method="good", compute="compute")
+    with pytest.raises(SchemaError, match="family"):
+        leaderboard.predictability(cmp, models.drop(columns="family"), method="good",
+                                   compute="compute")
+    with pytest.raises(ArgumentError, match="factor"):
+        leaderboard.predictability(cmp, models, method="good", compute="compute", factor=0)

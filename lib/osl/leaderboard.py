@@ -38,7 +38,7 @@ from .predict.splits import Split, cutoff_split
 
 __all__ = ["AUTHORS_LINK", "AUTHORS_TARGETS", "LADDER_1E21", "NONGSM_BENCHMARKS", "TARGETS",
            "VARIANTS", "authors_models", "cutoff", "heldout", "normalized_mse", "setup",
-           "simple_models", "cluster_correlation"]
+           "simple_models", "cluster_correlation", "predictability", "PREDICTABLE_FACTOR"]
 
 #: Every Leaderboard-v2 target, in the book's order.
 TARGETS: tuple[str, ...] = tuple(presets.LBV2_TARGETS)
@@ -203,3 +203,54 @@ def cluster_correlation(x, y, groups, *, n_boot: int = 2000, seed: int = 0,
     lo, hi = np.quantile(boot, [(1 - level) / 2, (1 + level) / 2])
     return {"r": float(corr(parts.sum(axis=0))), "lower": float(lo), "upper": float(hi),
             "n": int(x.size), "n_groups": int(F)}
+
+
+#: The chapter's criterion of "predictable", fixed before its results (see osl.reported).
+PREDICTABLE_FACTOR = 0.5
+
+
+def predictability(comparison, models: pd.DataFrame, *, method: str = "PC-1..3",
+                   mean: str = "training mean", compute: str = "log-FLOPs",
+                   factor: float = PREDICTABLE_FACTOR, n_boot: int = 2000, seed: int = 0,
+                   family_column: str = "family") -> pd.DataFrame:
+    """The predictability criterion for every target of a
+    :class:`~osl.predict.Comparison`: a target is *predictable* when the held-out MSE of
+    ``method`` is at most ``factor`` times that of ``mean`` (the training-mean baseline),
+    ``method`` is *better* than ``mean`` by the verdict rule of :mod:`osl.predict.verdicts`
+    (family-cluster bootstrap of the paired MSE difference), and ``method`` is not *worse* than
+    ``compute``.
+
+    Returns one row per target: ``ratio`` (MSE of ``method`` over MSE of ``mean``),
+    ``vs_mean`` and ``vs_compute`` (the rule's verdicts), ``n_families`` (held-out families)
+    and ``predictable``. The ratio is scale-free, so raw and chance-normalised targets give the
+    same verdicts.
+    """
+    from .predict.verdicts import BETTER, WORSE, paired_difference
+    models = validate.frame(models)
+    factor = validate.real("factor", factor, low=0.0, low_open=True)
+    validate.columns_present(models, [family_column], what="predictability",
+                             fix="The verdict rule resamples whole families.")
+    preds = getattr(comparison, "predictions", None)
+    if not isinstance(preds, pd.DataFrame) or "mean" not in preds:
+        raise ArgumentError("predictability: pass a Comparison from osl.predict.compare.")
+    have = set(preds.index.get_level_values("predictor"))
+    for name in (method, mean, compute):
+        if name not in have:
+            raise ArgumentError(f"predictability: no predictor {name!r} in the comparison; "
+                                f"have {sorted(have)}.")
+    wide = preds["mean"].unstack("predictor")
+    actual = preds["actual"].groupby(level=["target", "model"]).first()
+    rows = {}
+    for t in dict.fromkeys(preds.index.get_level_values("target")):
+        p = wide.loc[t]
+        y = actual.loc[t].reindex(p.index)
+        fam = models.loc[p.index, family_column]
+        vm = paired_difference(y, p[method], p[mean], fam, n_boot=n_boot, seed=seed)
+        vc = paired_difference(y, p[method], p[compute], fam, n_boot=n_boot, seed=seed)
+        rows[t] = {"ratio": vm["mse_a"] / vm["mse_b"], "vs_mean": vm["verdict"],
+                   "vs_compute": vc["verdict"], "n_families": vm["n_families"]}
+    out = pd.DataFrame.from_dict(rows, orient="index")
+    out.index.name = "target"
+    out["predictable"] = ((out["ratio"] <= factor) & (out["vs_mean"] == BETTER)
+                          & (out["vs_compute"] != WORSE))
+    return out
