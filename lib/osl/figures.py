@@ -3,7 +3,8 @@
 :func:`publish` renders a figure once as the PNG the page shows, glues it under its label (shown
 with a ``{glue:figure}`` directive that carries the caption and the ``:name:`` used by
 ``{numref}``), and queues the figure itself (pickled) for its citation copies. :func:`render_queue`
-writes those copies, ``_build/figures/<label>.{svg,pdf}``, outside the chapter's kernel: the
+writes those copies, ``_build/figures/<label>.{svg,pdf,csv}`` (the CSV holds the plotted data,
+see :func:`plotted_data`), outside the chapter's kernel: the
 book's Sphinx extension runs it in a worker process while the next chapter executes, so the SVG
 and PDF cost nothing on the critical path. ``python -m osl.figures render`` does it by hand.
 """
@@ -26,6 +27,10 @@ from .errors import OSLError
 from .report import glue
 
 LABEL = re.compile(r"^fig-\d\d-[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+#: Width of the book's text column in CSS pixels (a figure wider than this is scaled down to it)
+#: and the smallest text height, in pixels at that width, that a figure may show.
+PAGE_WIDTH_PX, MIN_TEXT_PX = 768, 9.0
 
 #: Seconds this process has spent in :func:`publish` (read by the benchmark).
 PUBLISH_SECONDS = [0.0]
@@ -69,6 +74,7 @@ def publish(fig: plt.Figure, label: str) -> Path:
     # whatever matplotlib backend the kernel runs (with Agg, a glued figure is only text).
     buf = io.BytesIO()
     fig.savefig(buf, format="png")
+    check_layout(fig, label)
     glue(label, Image(data=buf.getvalue(), format="png"), display=False)
     fd, tmp = tempfile.mkstemp(dir=queue, prefix=f".{label}.", suffix=".part")
     with os.fdopen(fd, "wb") as fh:
@@ -77,6 +83,95 @@ def publish(fig: plt.Figure, label: str) -> Path:
     plt.close(fig)
     PUBLISH_SECONDS[0] += time.perf_counter() - t0
     return paths.figures_dir() / f"{label}.svg"
+
+
+def check_layout(fig: plt.Figure, label: str = "figure") -> None:
+    """Refuse a figure that would be clipped or unreadable on the page.
+
+    Clipped: the tight bounding box of everything drawn (labels, tick labels, legends, titles)
+    reaches outside the canvas, so the saved files would cut it. Unreadable: some text would be
+    under :data:`MIN_TEXT_PX` pixels high once the PNG is scaled to the text column
+    (:data:`PAGE_WIDTH_PX`): make the figure narrower, use fewer panels per row, or larger fonts.
+    """
+    from matplotlib.text import Text
+    renderer = fig.canvas.get_renderer()
+    tight = fig.get_tightbbox(renderer)
+    w, h = fig.get_figwidth(), fig.get_figheight()
+    eps = 0.02  # inches
+    if tight.x0 < -eps or tight.y0 < -eps or tight.x1 > w + eps or tight.y1 > h + eps:
+        raise OSLError(
+            f"{label}: something drawn lies outside the canvas (tight box {tight.x0:.2f}..."
+            f"{tight.x1:.2f} x {tight.y0:.2f}...{tight.y1:.2f} in, canvas {w:.2f} x {h:.2f} in) "
+            "and would be clipped: call fig.tight_layout(), move the legend inside, or enlarge "
+            "the figure.")
+    dpi = plt.rcParams["savefig.dpi"]
+    dpi = fig.dpi if dpi == "figure" else float(dpi)
+    scale = min(1.0, PAGE_WIDTH_PX / (w * dpi))
+    sizes = [t.get_fontsize() for t in fig.findobj(Text)
+             if t.get_visible() and t.get_text().strip() and t.get_figure() is fig]
+    if sizes:
+        smallest = min(sizes) * dpi / 72 * scale
+        if smallest < MIN_TEXT_PX - 1e-6:
+            raise OSLError(
+                f"{label}: its smallest text ({min(sizes):.1f} pt) would be {smallest:.1f} px "
+                f"high at the page width of {PAGE_WIDTH_PX} px (minimum {MIN_TEXT_PX:g}): "
+                f"the figure is {w:.1f} in wide; make it narrower (<= "
+                f"{min(sizes) * PAGE_WIDTH_PX / (72 * MIN_TEXT_PX):.1f} in at this font size), "
+                "use fewer panels per row, or larger fonts.")
+
+
+def plotted_data(fig: plt.Figure):
+    """Everything a figure plots, as one long table: panel, series, kind, x, y (and value for
+    heatmaps). Written next to the SVG and PDF as the figure's CSV."""
+    import numpy as np
+    import pandas as pd
+    from matplotlib.collections import LineCollection, PathCollection, QuadMesh
+    from matplotlib.image import AxesImage
+    from matplotlib.patches import Rectangle
+
+    rows = []
+    for i, ax in enumerate(fig.axes):
+        panel = ax.get_title() or ax.get_ylabel() or f"panel {i + 1}"
+        xl, yl = ax.get_xlabel(), ax.get_ylabel()
+
+        def add(series, kind, xs, ys, values=None):
+            for j, (x, y) in enumerate(zip(np.ravel(xs), np.ravel(ys))):
+                rows.append({"panel": panel, "x_label": xl, "y_label": yl, "series": series,
+                             "kind": kind, "x": x, "y": y,
+                             "value": None if values is None else np.ravel(values)[j]})
+
+        for line in ax.get_lines():
+            x, y = line.get_xdata(), line.get_ydata()
+            if len(np.atleast_1d(x)) and not str(line.get_label()).startswith("_child"):
+                add(line.get_label(), "line", x, y)
+        for coll in ax.collections:
+            label = coll.get_label()
+            if isinstance(coll, PathCollection):
+                off = coll.get_offsets()
+                if len(off):
+                    add(label, "points", off[:, 0], off[:, 1])
+            elif isinstance(coll, QuadMesh):
+                arr = np.asarray(coll.get_array()).reshape(-1)
+                ny, nx = coll.get_coordinates().shape[:2]
+                yy, xx = np.meshgrid(np.arange(ny - 1) + 0.5, np.arange(nx - 1) + 0.5,
+                                     indexing="ij")
+                if arr.size == xx.size:
+                    add(label, "cell", xx, yy, arr)
+            elif isinstance(coll, LineCollection):
+                for seg in coll.get_segments():
+                    if len(seg):
+                        add(label, "segment", seg[:, 0], seg[:, 1])
+        for im in ax.images:
+            if isinstance(im, AxesImage):
+                arr = np.asarray(im.get_array())
+                yy, xx = np.indices(arr.shape[:2])
+                add(im.get_label(), "cell", xx, yy, arr[..., 0] if arr.ndim == 3 else arr)
+        for patch in ax.patches:
+            if isinstance(patch, Rectangle) and patch.get_width() and patch.get_height():
+                add(patch.get_label(), "bar", [patch.get_x() + patch.get_width() / 2],
+                    [patch.get_y() + patch.get_height()])
+    return pd.DataFrame(rows, columns=["panel", "x_label", "y_label", "series", "kind", "x",
+                                       "y", "value"])
 
 
 def render_one(pickled: Path) -> Path:
@@ -93,6 +188,10 @@ def render_one(pickled: Path) -> Path:
         os.close(fd)
         fig.savefig(tmp, format=ext, metadata=meta)
         os.replace(tmp, out / f"{label}.{ext}")
+    fd, tmp = tempfile.mkstemp(dir=out, prefix=f".{label}.", suffix=".csv")
+    os.close(fd)
+    plotted_data(fig).to_csv(tmp, index=False)
+    os.replace(tmp, out / f"{label}.csv")
     plt.close(fig)
     pickled.unlink()
     return out / f"{label}.svg"

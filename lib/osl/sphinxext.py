@@ -7,6 +7,8 @@ records of this build. Both grow as chapters are added.
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 from docutils import nodes
 from sphinx.util.docutils import SphinxDirective
 
@@ -160,7 +162,47 @@ def _table(app, docname: str) -> list[nodes.Node]:
     return [summary, rubric, rows_table]
 
 
+FIGURE_FORMATS = (("svg", "SVG"), ("pdf", "PDF"), ("csv", "data (CSV)"))
+
+
+def _figure_links(app, doctree, docname):
+    """Under every labelled figure (``fig-NN-...``): links to its SVG, PDF and the CSV of its
+    plotted data; the image itself links to the full-size SVG."""
+    up = "../" * docname.count("/")
+    for fig in list(doctree.findall(nodes.figure)):
+        label = next((i for i in fig["ids"] if i.startswith("fig-")), None)
+        if label is None:
+            continue
+        href = {ext: f"{up}_static/figures/{label}.{ext}" for ext, _ in FIGURE_FORMATS}
+        for img in list(fig.findall(nodes.image)):
+            if not isinstance(img.parent, nodes.reference):
+                ref = nodes.reference("", "", refuri=href["svg"], classes=["osl-figure-zoom"])
+                img.replace_self(ref)
+                ref += img
+        para = nodes.paragraph(classes=["osl-figure-links"])
+        para += nodes.Text("Download: ")
+        for i, (ext, text) in enumerate(FIGURE_FORMATS):
+            if i:
+                para += nodes.Text(" · ")
+            para += nodes.reference("", text, refuri=href[ext])
+        fig += para
+
+
+def _copy_figures(app, exception):
+    """Put the figures' SVG, PDF and CSV copies into the site, where the links point."""
+    if exception is not None or app.builder.format != "html":
+        return
+    import shutil
+    from . import paths
+    target = Path(app.outdir) / "_static" / "figures"
+    target.mkdir(parents=True, exist_ok=True)
+    for f in paths.figures_dir().glob("fig-*"):
+        if f.suffix in (".svg", ".pdf", ".csv"):
+            shutil.copyfile(f, target / f.name)
+
+
 def _resolve(app, doctree, docname):
+    _figure_links(app, doctree, docname)
     for node in list(doctree.findall(verdicts_placeholder)):
         node.replace_self(_table(app, docname))  # a list: summary, heading, one row per number
     for node in list(doctree.findall(runtimes_placeholder)):
@@ -201,10 +243,44 @@ class _FigureRenderer:
         render_queue()  # anything queued after the last page was read
 
 
+MATHJAX = ("node_modules", "mathjax", "es5", "tex-svg-full.js")
+
+
+def _mathjax_source():
+    from . import paths
+    return paths.PROJECT_ROOT.joinpath(*MATHJAX)
+
+
+def _check_mathjax(app):
+    if app.builder.format == "html" and not _mathjax_source().is_file():
+        from sphinx.errors import ExtensionError
+        raise ExtensionError(f"MathJax is missing ({'/'.join(MATHJAX)}): run `make env` (or "
+                             "`npm ci`) so the book can serve its formulas without a CDN.")
+
+
+def _copy_mathjax(app, exception):
+    """Copy the pinned MathJax into the site, where ``mathjax_path`` points."""
+    if exception is not None or app.builder.format != "html":
+        return
+    import shutil
+    target = Path(app.outdir) / "_static" / "mathjax" / MATHJAX[-1]
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(_mathjax_source(), target)
+
+
+def _static_files(app, config):
+    config.html_static_path.append(str(Path(__file__).parent / "static"))
+
+
 def setup(app):
+    app.connect("config-inited", _static_files)
+    app.add_css_file("osl.css")
+    app.connect("builder-inited", _check_mathjax)
+    app.connect("build-finished", _copy_mathjax)
     renderer = _FigureRenderer()
     app.connect("doctree-read", renderer.submit)
     app.connect("build-finished", renderer.finish)
+    app.connect("build-finished", _copy_figures)  # after the renderer has written them
     app.add_node(verdicts_placeholder)
     app.add_node(runtimes_placeholder)
     app.add_directive("osl-verdicts", VerdictsDirective)
