@@ -24,6 +24,10 @@ REQUIRED_KEYS = {
                   "agentboard_test_mse_pc2", "instruct_pc1_explained_variance"},
     "04_post_training": {"gsm8k_cot_test_mse_pc3", "gsm8k_cot_test_mse_logflops",
                          "gsm8k_sc_test_mse_pc3", "bbh_cot_test_mse_pc3", "cot_gain_mae_heldout"},
+    "08_beyond_scale": {f"efficiency_multiplier_{f}" for f in ("phi", "yi_1_5", "gemma_2", "qwen",
+                                                               "qwen1_5")}
+    | {"cot_multiplier_gsm8k_low", "cot_multiplier_gsm8k_high", "sc_multiplier_gsm8k",
+       "cot_multiplier_bbh_low", "cot_multiplier_bbh_high", "instruct_multiplier_median"},
 }
 
 

@@ -150,7 +150,10 @@ PAPER: dict[str, dict[str, PaperValue]] = {
             "emergent BIG-Bench targets (of 8) whose jump moves to less raw compute in more "
             "efficient families (90% family-resampled interval of the share of a family's "
             "efficiency carried over to the jump above 0); judged by: at least five",
-            "question of this chapter", kind="criterion", op=">="),
+            "question of this chapter", kind="criterion", op=">=",
+            # Not met at the pinned data: the jump moves with the recipe on some arithmetic
+            # targets and Persian QA only (chapter 8, section 4, explains).
+            expected="not reproduced"),
     },
 }
 
