@@ -228,6 +228,10 @@ def test_family_bootstrap_bad_inputs(table):
         compute_multiplier(curve=cols["tech"], levels=(0.2, 0.4))
     with pytest.raises(FitError, match="'pc' predictor"):
         cols.capabilities(table)
+    no_axis = family_bootstrap(table, ["tech", "naive"], n_boot=10, benchmarks=BENCH, n_pcs=1,
+                               reference=None)
+    with pytest.raises(FitError, match="equivalent-compute axis"):
+        compute_multiplier(curve=no_axis["tech"], baseline=no_axis["naive"], at=23.0)
 
 
 def test_multiplier_helpers_bad_inputs():

@@ -261,6 +261,8 @@ def family_bootstrap(models: pd.DataFrame, targets: Sequence[str] = (), train=No
     if targets:
         fits = {t: ScalingPredictor(**predictor).fit(models, t, rows) for t in targets}
         first = fits[targets[0]]
+        rows = first.rows_  # every target is fitted on these same rows (checked below)
+        assert all(np.array_equal(p.rows_, rows) for p in fits.values())
     else:
         fits = {}
         f.check_training(raw_all[rows])
@@ -322,6 +324,8 @@ def family_bootstrap(models: pd.DataFrame, targets: Sequence[str] = (), train=No
             th, ok = out[t]
             ok &= valid
             kind = f.axis if f.axis in ("capability", "compute") else None
+            if kind == "capability" and p.axis_ is None:
+                kind = None  # no reference family in the table: no equivalent-compute axis
             if kind == "capability":
                 ax_point = p._require_axis()
                 ref = np.full((n_boot, p.reference_raw_.shape[0], f.n_features), np.nan)
