@@ -26,6 +26,10 @@ REQUIRED_KEYS = {
                          "gsm8k_sc_test_mse_pc3", "bbh_cot_test_mse_pc3", "cot_gain_mae_heldout"},
     "06_model_selection": {f"vopt_families_{n}" for n in range(4, 37, 4)} | {
         "vopt_vs_random_win_share", "budget_to_match_full_set", "vopt_budgets_matching_official"},
+    "08_beyond_scale": {f"efficiency_multiplier_{f}" for f in ("phi", "yi_1_5", "gemma_2", "qwen",
+                                                               "qwen1_5")}
+    | {"cot_multiplier_gsm8k_low", "cot_multiplier_gsm8k_high", "sc_multiplier_gsm8k",
+       "cot_multiplier_bbh_low", "cot_multiplier_bbh_high", "instruct_multiplier_median"},
 }
 
 
