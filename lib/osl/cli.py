@@ -157,7 +157,7 @@ def read_inputs(args, *, need_test: bool) -> Inputs:
         raise SchemaError(f"{args.targets}: no model-name column {mc!r} (columns: "
                           f"{list(map(str, tcols_raw.columns))[:12]}). Pass --model-column "
                           "<name>.")
-    if args.target_columns:
+    if args.target_columns is not None:
         tnames = list(_names(args.target_columns, "--target-columns"))
         missing = [t for t in tnames if t not in tcols_raw.columns]
         if missing:
@@ -179,7 +179,7 @@ def read_inputs(args, *, need_test: bool) -> Inputs:
     # Benchmarks: as given, or the score-like numeric columns TRAIN (and TEST) share.
     train_raw = read_file(args.train, "--train")
     test_raw = read_file(args.test, "--test") if need_test else None
-    if args.benchmarks:
+    if args.benchmarks is not None:
         bench = _names(args.benchmarks, "--benchmarks")
         clash = [b for b in bench if b in tnames]
         if clash:
