@@ -23,6 +23,7 @@ _WHERE = {
     "cutoff_split": "predict", "fit_paired": "predict", "fit_targets": "predict",
     "heldout_split": "predict", "top_split": "predict",
     "fit_capability_space": "space", "read_table": "table",
+    "fit_ood": "ood",
 }
 __all__ = sorted(_WHERE)
 

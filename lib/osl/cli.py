@@ -39,7 +39,7 @@ import pandas as pd
 from . import __version__
 from .errors import ArgumentError, OSLError, SchemaError
 
-__all__ = ["COLUMNS", "Forecast", "UsageError", "forecast", "forecast_figure", "main"]
+__all__ = ["Forecast", "Inputs", "UsageError", "forecast", "forecast_figure", "main", "read_inputs"]
 
 #: Columns of the file ``osl predict`` writes, in order.
 COLUMNS = ("model", "target", "prediction", "lower", "upper", "ood_score", "ood_flag")
@@ -355,8 +355,9 @@ def forecast(inputs: Inputs, *, n_pcs=3, link: str = "floored", chance: dict | N
     o = ood.score(test)
     factor = ood.widen_factor(o["ood_score"].to_numpy())
     parts = []
+    shared = boots.predict(test, level)  # targets bootstrapped together share features
     for t in fits:
-        p = boots[t].predict(test, level)
+        p = shared.loc[t]
         lo, hi = widen(p["mean"], p["lower"], p["upper"], factor, bounds=fits[t].target_range)
         parts.append(pd.DataFrame({
             "model": test.index.astype(str), "target": t, "prediction": p["mean"].to_numpy(),

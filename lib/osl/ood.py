@@ -44,7 +44,7 @@ from . import validate
 from .capability import CapabilityFit, check_capability_inputs, fit_capabilities
 from .data import score_matrix
 
-__all__ = ["FLAG_RATE", "MAX_WIDEN", "OODModel", "fit_ood", "widen"]
+__all__ = ["OODModel", "fit_ood", "widen"]
 
 #: Share of training-like models the threshold flags (the ``1 - rate`` quantile of the training
 #: models' leave-one-out scores).
