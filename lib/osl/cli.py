@@ -13,8 +13,8 @@ TRAIN and TEST are CSV or Parquet files with a model column and benchmark scores
 TRAIN models. Every target is fitted with its own sigmoid link on the capabilities (principal
 components) of the benchmarks, sharing one capability fit and one bootstrap. ``predict`` writes
 one row per test model and target: ``model,target,prediction,lower,upper,ood_score,ood_flag``
-(the predictive interval at ``--level``, widened for models unlike the training set; see
-:mod:`osl.ood`). Bad input exits with status 2 and one line on stderr that names the file,
+(the predictive interval at ``--level``, widened for models unlike the TRAIN models that have
+a target value, the models the law learned from; see :mod:`osl.ood`). Bad input exits with status 2 and one line on stderr that names the file,
 column or option and the fix; no output file is written then (files are written atomically).
 
 Everything here is a thin layer over the public API (:func:`osl.read_table`,
@@ -217,6 +217,10 @@ def read_inputs(args, *, need_test: bool) -> Inputs:
     keep = list(bench) + (["family"] if args.family_column else []) + \
         (["flops_1e21", "log10_flops"] if args.flops_column else [])
     train = train[keep]
+    empty = train.index[train[list(bench)].isna().all(axis=1)]
+    if len(empty):
+        raise SchemaError(f"{args.train}: model(s) {list(empty[:5])} have no score on any "
+                          f"benchmark ({', '.join(bench)}); add scores or drop the rows.")
     clash = [t for t in tnames if t in keep]
     if clash:
         raise UsageError(f"{args.targets}: target column(s) {clash} have the name of a benchmark "
@@ -263,6 +267,8 @@ class Forecast:
     n_pcs: int
     benchmarks: tuple[str, ...]
     notes: list[str]
+    #: The intervals before the widening rule (same rows as ``table``).
+    unwidened: pd.DataFrame | None = None
 
     def summary(self, n_train: int, n_test: int, out: str | None = None) -> str:
         evr = self.ood.fit.explained_variance_ratio[0, :self.n_pcs].sum()
@@ -277,8 +283,9 @@ class Forecast:
             f"of {len(self.benchmarks)} benchmarks explain {evr:.1%} of their variance. "
             f"In-sample RMSE per target: {errs}. Bootstrap: {nb} resamples (at least {ok} "
             f"converged per target). Predicted {n_test} test model(s); {len(flagged)} flagged "
-            f"as unlike the training models (OOD score above {self.ood.threshold:.2f}, a "
-            f"threshold that flags {self.ood.rate:.0%} of training-like models)"
+            f"as unlike the {len(self.ood.train_scores)} models the law learned from (OOD score above "
+            f"{self.ood.threshold:.2f}, a threshold that flags {self.ood.rate:.0%} of models "
+            "like them)"
             + (f": {', '.join(flagged[:8])}{' ...' if len(flagged) > 8 else ''}; their "
                "intervals were widened, and their forecasts deserve less trust"
                if flagged else "") + "."
@@ -351,7 +358,9 @@ def forecast(inputs: Inputs, *, n_pcs=3, link: str = "floored", chance: dict | N
                              reference=reference)
     boots = fits.bootstrap(n_boot, seed, progress=progress)
     test = inputs.test
-    ood = fit_ood(inputs.train, inputs.benchmarks, k)
+    # The models the law learned from: TRAIN models with a value for at least one target.
+    learned = inputs.targets.notna().any(axis=1).to_numpy()
+    ood = fit_ood(inputs.train[learned], inputs.benchmarks, k)
     o = ood.score(test)
     factor = ood.widen_factor(o["ood_score"].to_numpy())
     parts = []
@@ -362,13 +371,14 @@ def forecast(inputs: Inputs, *, n_pcs=3, link: str = "floored", chance: dict | N
         parts.append(pd.DataFrame({
             "model": test.index.astype(str), "target": t, "prediction": p["mean"].to_numpy(),
             "lower": lo, "upper": hi, "ood_score": o["ood_score"].to_numpy(),
-            "ood_flag": o["ood_flag"].to_numpy()}))
+            "ood_flag": o["ood_flag"].to_numpy(), "lower_unwidened": p["lower"].to_numpy(),
+            "upper_unwidened": p["upper"].to_numpy()}))
     table = pd.concat(parts, ignore_index=True)
     # One block of rows per model, targets in the order of TARGETS.
     table["_m"] = np.tile(np.arange(len(test)), len(parts))
     table = table.sort_values(["_m"], kind="stable").drop(columns="_m").reset_index(drop=True)
     return Forecast(table[list(COLUMNS)], fits, boots, ood, k, inputs.benchmarks,
-                    inputs.notes + notes)
+                    inputs.notes + notes, table[["lower_unwidened", "upper_unwidened"]])
 
 
 # --------------------------------------------------------------------------------------------
@@ -443,13 +453,15 @@ def forecast_figure(fits, boots, target: str, train: pd.DataFrame, targets: pd.D
     if test is not None and table is not None and len(test):
         t = table[table["target"] == target].set_index("model").reindex(test.index.astype(str))
         flag = t["ood_flag"].to_numpy(bool)
-        for sel, colour, lab in ((~flag, "C1", "test (forecast)"),
-                                 (flag, "C3", "test, flagged as unlike training")):
+        for sel, colour, marker, lab in ((~flag, "C1", "D", "test (forecast)"),
+                                         (flag, "C4", "s", "test, flagged as unlike training "
+                                                           "(interval widened)")):
             if sel.any():
                 pr = t["prediction"].to_numpy()[sel]
                 ax.errorbar(xs[sel], pr, yerr=[pr - t["lower"].to_numpy()[sel],
                                                t["upper"].to_numpy()[sel] - pr],
-                            fmt="D", ms=5, color=colour, capsize=2, lw=1, label=lab, zorder=4)
+                            fmt=marker, ms=5, color=colour, capsize=2, lw=1, label=lab,
+                            zorder=4)
     ax.set_ylabel(f"{target} (score)")
     ax.set_title(f"{target}: fitted link with {level:.0%} band", fontsize=10)
     ax.legend(fontsize=8, loc="upper left", frameon=True)

@@ -25,7 +25,7 @@ from . import paths
 from .errors import OSLError
 from .report import glue
 
-LABEL = re.compile(r"^fig-\d\d-[a-z0-9]+(?:-[a-z0-9]+)*$")
+LABEL = re.compile(r"^fig-(?:\d\d|[a-z]+)-[a-z0-9]+(?:-[a-z0-9]+)*$")  # chapter number or page name
 
 #: Seconds this process has spent in :func:`publish` (read by the benchmark).
 PUBLISH_SECONDS = [0.0]
@@ -57,7 +57,8 @@ def publish(fig: plt.Figure, label: str) -> Path:
     Returns the path the SVG will have once :func:`render_queue` has run.
     """
     if not LABEL.match(label):
-        raise OSLError(f"Figure label {label!r} must look like 'fig-01-what-it-shows'.")
+        raise OSLError(f"Figure label {label!r} must look like 'fig-01-what-it-shows' (a "
+                       "chapter number or a book page's short name, then what it shows).")
     import time
     t0 = time.perf_counter()
     queue = queue_dir()
