@@ -211,6 +211,21 @@ def test_help_lists_every_subcommand_and_each_has_help():
     assert ver.stdout.strip() == f"osl {osl.__version__}"
 
 
+def test_the_readme_command_runs_as_written(tmp_path, monkeypatch, capsys):
+    import re
+    import shlex
+    text = (paths.PROJECT_ROOT / "README.md").read_text().split("## The osl command", 1)[1]
+    command = re.search(r"```bash\n(.*?)```", text, re.S).group(1).replace("\\\n", " ")
+    argv = shlex.split(command)
+    assert argv[0] == "osl"
+    argv = argv[1:]
+    argv[argv.index("--out") + 1] = str(tmp_path / "predictions.csv")
+    monkeypatch.chdir(paths.PROJECT_ROOT)
+    rc, _, err = run(argv + ["--n-boot", 50], capsys)
+    assert rc == 0, err
+    assert tuple(pd.read_csv(tmp_path / "predictions.csv").columns) == cli.COLUMNS
+
+
 def test_console_script_is_declared_and_resolves_to_a_callable():
     meta = tomllib.loads((paths.PROJECT_ROOT / "pyproject.toml").read_text())
     target = meta["project"]["scripts"]["osl"]
