@@ -16,8 +16,8 @@ scores, or standardized ones if the space is):
   (how far *along* the subspace it lies from the training centre).
 
 Each is divided by the median of the same distance among the training models, each computed
-leave-one-out (the capability space refitted without that model), so that a training model is
-measured as a new model would be. The OOD score is the larger of the two ratios: 1 is a typical
+leave-one-out (the PCA refitted without that model; blank cells of the others stay imputed by
+the fit on all of them), so that a training model is measured as a new model would be. The OOD score is the larger of the two ratios: 1 is a typical
 training model; 5 means five times the typical distance. The flag threshold is the
 ``1 - rate`` quantile (default ``rate = 0.05``) of the training models' own leave-one-out OOD
 scores: chosen on training data only, it flags about 5% of new models drawn like the training
@@ -153,11 +153,13 @@ def fit_ood(models: pd.DataFrame, benchmarks: Sequence[str], n_pcs: int = 3, *,
 def _fit_arrays(X: np.ndarray, benchmarks: tuple, n_pcs: int, standardize: bool, rate: float,
                 index: pd.Index) -> OODModel:
     n = X.shape[0]
-    fit, _, scores = fit_capabilities(X, benchmarks, standardize=standardize)
+    fit, imputed, scores = fit_capabilities(X, benchmarks, standardize=standardize)
     var = scores[0, :, :n_pcs].var(axis=0, ddof=1)[None]
-    # Leave-one-out: refit the space without each model (one batched fit), measure it.
+    # Leave-one-out: refit the PCA without each model (one batched fit) and measure that model
+    # on its observed cells. The other models' blank cells keep the imputation fitted on all
+    # models (refitting it n times would cost far more and move little).
     idx = np.array([np.r_[0:i, i + 1:n] for i in range(n)])
-    loo, _, loo_scores = fit_capabilities(X[idx], benchmarks, standardize=standardize)
+    loo, _, loo_scores = fit_capabilities(imputed[0][idx], benchmarks, standardize=standardize)
     loo_var = loo_scores[:, :, :n_pcs].var(axis=1, ddof=1)
     Q, T2 = _distances(X[:, None, :], loo, n_pcs, loo_var)     # model i under fit i
     Q, T2 = Q[:, 0], T2[:, 0]
