@@ -24,6 +24,9 @@ from . import paths
 from .errors import OSLError
 from .reported import KINDS, paper_value
 
+__all__ = ["Report", "verdict", "overall_verdict", "verdict_table", "verdict_rows",
+           "load_results", "glue"]
+
 REPRODUCED, PARTLY, NOT_REPRODUCED, NO_VERDICT = "reproduced", "partly", "not reproduced", "—"
 #: Words for a data fact (a count): shown beside the data, never part of a chapter's verdict.
 MATCHES, DIFFERS = "matches", "differs"
