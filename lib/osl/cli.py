@@ -152,11 +152,13 @@ def read_inputs(args, *, need_test: bool) -> Inputs:
         raise UsageError("--reference needs --family-column and --flops-column (the reference "
                          "family's models and their training FLOPs define the compute axis).")
     # Targets: every column but the model column (or the ones named by --target-columns).
+    def need_model_column(raw: pd.DataFrame, path) -> None:
+        if mc not in raw.columns:
+            raise SchemaError(f"{path}: no model-name column {mc!r} (columns: "
+                              f"{list(map(str, raw.columns))[:12]}). Pass --model-column <name>.")
+
     tcols_raw = read_file(args.targets, "--targets")
-    if mc not in tcols_raw.columns:
-        raise SchemaError(f"{args.targets}: no model-name column {mc!r} (columns: "
-                          f"{list(map(str, tcols_raw.columns))[:12]}). Pass --model-column "
-                          "<name>.")
+    need_model_column(tcols_raw, args.targets)
     if args.target_columns is not None:
         tnames = list(_names(args.target_columns, "--target-columns"))
         missing = [t for t in tnames if t not in tcols_raw.columns]
@@ -178,7 +180,10 @@ def read_inputs(args, *, need_test: bool) -> Inputs:
         raise type(exc)(f"{exc}{hint}") from None
     # Benchmarks: as given, or the score-like numeric columns TRAIN (and TEST) share.
     train_raw = read_file(args.train, "--train")
+    need_model_column(train_raw, args.train)
     test_raw = read_file(args.test, "--test") if need_test else None
+    if test_raw is not None:
+        need_model_column(test_raw, args.test)
     if args.benchmarks is not None:
         bench = _names(args.benchmarks, "--benchmarks")
         clash = [b for b in bench if b in tnames]
