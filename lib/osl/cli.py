@@ -284,8 +284,9 @@ class Forecast:
         nb = len(next(iter(self.boots.boots.values())).params)
         ok = min(b.n_ok for b in self.boots.boots.values())
         text = (
-            f"Fitted {len(self.fits)} target(s) on {n_train} training models: PC-1..{self.n_pcs} "
-            f"of {len(self.benchmarks)} benchmarks explain {evr:.1%} of their variance. "
+            f"Fitted {len(self.fits)} target(s) on the {len(self.ood.train_scores)} of the "
+            f"{n_train} TRAIN models that have a target value: PC-1..{self.n_pcs} of "
+            f"{len(self.benchmarks)} benchmarks explain {evr:.1%} of their variance. "
             f"In-sample RMSE per target: {errs}. Bootstrap: {nb} resamples (at least {ok} "
             f"converged per target). Predicted {n_test} test model(s); {len(flagged)} flagged "
             f"as unlike the {len(self.ood.train_scores)} models the law learned from (OOD score above "
