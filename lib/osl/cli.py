@@ -297,7 +297,7 @@ class Forecast:
                if flagged else "") + "."
             + "".join(f" Note: {n}." for n in self.notes)
             + (f" Wrote {out}." if out else ""))
-        return textwrap.fill(text, width=100)
+        return textwrap.fill(text, width=100, break_on_hyphens=False, break_long_words=False)
 
 
 def _rmse(p) -> float:
