@@ -44,6 +44,8 @@ __all__ = ["Forecast", "Inputs", "UsageError", "forecast", "forecast_figure", "m
 #: Columns of the file ``osl predict`` writes, in order.
 COLUMNS = ("model", "target", "prediction", "lower", "upper", "ood_score", "ood_flag")
 PLOT_SUFFIXES = (".png", ".svg", ".pdf")
+OUT_HELP = ("file to write (predict: the forecasts as .csv; plot: the figure as .png, .svg or "
+            ".pdf; fit: the summary as .txt or .json instead of printing it)")
 
 
 class UsageError(OSLError):
@@ -568,14 +570,14 @@ def build_parser() -> argparse.ArgumentParser:
                        "it, and write one row per TEST model and target: "
                        + ",".join(COLUMNS) + ".")
     _common(p, test="required")
-    p.add_argument("--out", required=True, metavar="PRED.csv", help="the CSV file to write")
+    p.add_argument("--out", required=True, metavar="PRED.csv", help=OUT_HELP)
     f = sub.add_parser("fit", help="summary of the fitted law: loadings, explained variance, "
                        "link parameters with intervals",
                        description="Fit every target and print the capability space and each "
                        "link's parameters with bootstrap intervals.")
     _common(f, test=None)
     f.add_argument("--json", action="store_true", help="print JSON instead of text")
-    f.add_argument("--out", metavar="FILE", help="write the summary to FILE instead of stdout")
+    f.add_argument("--out", metavar="FILE", help=OUT_HELP)
     pl = sub.add_parser("plot", help="a prediction figure for one target (PNG, SVG or PDF)",
                         description="Draw one target's fitted link with its band against PC-1 "
                         "or the equivalent-compute axis, the training models, and the TEST "
@@ -584,7 +586,7 @@ def build_parser() -> argparse.ArgumentParser:
     pl.add_argument("--target", metavar="NAME", help="the target to draw (default: the first)")
     pl.add_argument("--axis", choices=("pc1", "compute"),
                     help="x-axis (default: compute with --reference, else pc1)")
-    pl.add_argument("--out", required=True, metavar="FIG.png", help="figure file (.png/.svg/.pdf)")
+    pl.add_argument("--out", required=True, metavar="FIG.png", help=OUT_HELP)
     c = sub.add_parser("crossing", help="when a target crosses a threshold, with an interval "
                        "(needs the compute axis)",
                        description="Equivalent training compute at which each target's fitted "
