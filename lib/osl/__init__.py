@@ -26,6 +26,7 @@ _WHERE = {
     "SubsetSearch": "selection", "evaluate_subsets": "selection", "pool_scores": "selection",
     "search_scores": "selection", "search_subsets": "selection", "vopt_objective": "selection",
     "compute_multiplier": "multipliers", "family_bootstrap": "multipliers",
+    "fit_ood": "ood",
 }
 __all__ = sorted(_WHERE)
 
