@@ -29,7 +29,7 @@ __all__ = ["set_theme", "publish", "check_layout", "plotted_data", "family_palet
            "spaced_colours", "sequential_colours", "heatmap", "plot_band", "plot_prediction",
            "plot_crossings", "render_queue"]
 
-LABEL = re.compile(r"^fig-\d\d-[a-z0-9]+(?:-[a-z0-9]+)*$")
+LABEL = re.compile(r"^fig-(?:\d\d|[a-z]+)-[a-z0-9]+(?:-[a-z0-9]+)*$")  # chapter number or page name
 
 #: Width of the book's text column in CSS pixels (a figure wider than this is scaled down to it)
 #: and the smallest text height, in pixels at that width, that a figure may show.
@@ -147,7 +147,8 @@ def publish(fig: plt.Figure, label: str) -> Path:
     Returns the path the SVG will have once :func:`render_queue` has run.
     """
     if not LABEL.match(label):
-        raise OSLError(f"Figure label {label!r} must look like 'fig-01-what-it-shows'.")
+        raise OSLError(f"Figure label {label!r} must look like 'fig-01-what-it-shows' (a "
+                       "chapter number or a book page's short name, then what it shows).")
     import time
     t0 = time.perf_counter()
     queue = queue_dir()
