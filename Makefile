@@ -39,9 +39,10 @@ book: data clean  ## build the whole book strictly from clean into _build/html
 	@echo "Open _build/html/index.html"
 
 chapter: data  ## execute and build one chapter alone: make chapter NAME=01_capability_space
-	@rm -rf _build/chapters/$(NAME) && mkdir -p _build/chapters
+	@rm -rf _build/chapters/$(NAME) && mkdir -p _build/chapters/$(NAME)
 	$(BIN)/python -m osl.build toc $(NAME) > _build/chapters/_toc_$(NAME).yml
-	$(BIN)/jupyter-book build --all $(JB_FLAGS) --toc _build/chapters/_toc_$(NAME).yml --path-output _build/chapters/$(NAME) .
+	OSL_CHAPTER=$(NAME) OSL_BUILD_DIR=$(CURDIR)/_build/chapters/$(NAME)/_osl \
+	  $(BIN)/jupyter-book build --all $(JB_FLAGS) --toc _build/chapters/_toc_$(NAME).yml --path-output _build/chapters/$(NAME) .
 	@echo "Open _build/chapters/$(NAME)/_build/html/notebooks/$(NAME).html"
 
 test: data  ## unit tests, notebook/TOC checks, strict book build and browser check

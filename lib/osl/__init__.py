@@ -23,6 +23,10 @@ _WHERE = {
     "cutoff_split": "predict", "fit_paired": "predict", "fit_targets": "predict",
     "heldout_split": "predict", "top_split": "predict",
     "fit_capability_space": "space", "read_table": "table",
+    "SubsetSearch": "selection", "evaluate_subsets": "selection", "pool_scores": "selection",
+    "search_scores": "selection", "search_subsets": "selection", "vopt_objective": "selection",
+    "compute_multiplier": "multipliers", "family_bootstrap": "multipliers",
+    "fit_ood": "ood",
 }
 __all__ = sorted(_WHERE)
 

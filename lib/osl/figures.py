@@ -19,14 +19,17 @@ import tempfile
 from pathlib import Path
 
 import matplotlib.pyplot as plt
-import seaborn as sns
 from IPython.display import Image
 
 from . import paths
 from .errors import OSLError
 from .report import glue
 
-LABEL = re.compile(r"^fig-\d\d-[a-z0-9]+(?:-[a-z0-9]+)*$")
+__all__ = ["set_theme", "publish", "check_layout", "check_clipping", "check_text_size", "plotted_data", "family_palette",
+           "spaced_colours", "sequential_colours", "heatmap", "plot_band", "plot_prediction",
+           "plot_crossings", "render_queue"]
+
+LABEL = re.compile(r"^fig-(?:\d\d|[a-z]+)-[a-z0-9]+(?:-[a-z0-9]+)*$")  # chapter number or page name
 
 #: Width of the book's text column in CSS pixels (a figure wider than this is scaled down to it)
 #: and the smallest text height, in pixels at that width, that a figure may show.
@@ -36,19 +39,101 @@ PAGE_WIDTH_PX, MIN_TEXT_PX = 768, 9.0
 PUBLISH_SECONDS = [0.0]
 
 
+#: The colour-blind-safe qualitative palette every figure cycles through.
+COLORBLIND = ["#0173b2", "#de8f05", "#029e73", "#d55e00", "#cc78bc", "#ca9161", "#fbafe4",
+              "#949494", "#ece133", "#56b4e9"]
+
+#: The book's look: white panels with a light grid, readable sizes (matplotlib only, so a
+#: chapter does not pay for importing a plotting library on top of matplotlib).
+THEME = {
+    "figure.dpi": 110, "savefig.dpi": 120, "figure.figsize": (7.0, 4.2),
+    "font.size": 12.0, "axes.labelsize": 12.0, "axes.titlesize": "medium",
+    "xtick.labelsize": 11.0, "ytick.labelsize": 11.0, "legend.fontsize": "small",
+    "legend.title_fontsize": 12.0, "axes.linewidth": 1.25, "axes.facecolor": "white",
+    "axes.edgecolor": ".8", "axes.grid": True, "axes.axisbelow": True, "grid.color": ".88",
+    "grid.linewidth": 0.8, "text.color": ".15", "axes.labelcolor": ".15", "xtick.color": ".15",
+    "ytick.color": ".15", "xtick.bottom": False, "ytick.left": False, "lines.linewidth": 1.5,
+    "lines.solid_capstyle": "round", "patch.edgecolor": "w", "patch.force_edgecolor": True,
+    "font.family": ["sans-serif"],
+    "font.sans-serif": ["Arial", "DejaVu Sans", "Liberation Sans", "sans-serif"],
+    "image.cmap": "viridis", "figure.facecolor": "white", "legend.frameon": True,
+    "svg.hashsalt": "osl", "pdf.compression": 6,
+}
+
+
 def set_theme() -> None:
-    """The book's seaborn theme (call once at the top of a chapter)."""
-    sns.set_theme(context="notebook", style="whitegrid", palette="colorblind",
-                  rc={"figure.dpi": 110, "savefig.dpi": 120, "figure.figsize": (7.0, 4.2),
-                      "axes.titlesize": "medium", "legend.fontsize": "small",
-                      "svg.hashsalt": "osl", "pdf.compression": 6})
+    """The book's figure theme (call once at the top of a chapter)."""
+    from cycler import cycler
+    plt.rcParams.update(THEME)
+    plt.rcParams["axes.prop_cycle"] = cycler(color=COLORBLIND)
+
+
+def spaced_colours(n: int, lightness: float = 62.0, chroma: float = 52.0) -> list:
+    """``n`` colours evenly spaced in hue at one lightness and chroma (CIE LCh), so that no
+    colour stands out: for categories without an order, such as model families."""
+    import numpy as np
+    h = np.deg2rad(15 + 360 * np.arange(n) / max(n, 1))
+    L, a, b = lightness, chroma * np.cos(h), chroma * np.sin(h)
+    fy = (L + 16) / 116
+    f = np.stack([fy + a / 500, np.full_like(a, fy), fy - b / 200])
+    xyz = np.where(f ** 3 > 0.008856, f ** 3, (f - 16 / 116) / 7.787)
+    xyz *= np.array([[0.95047], [1.0], [1.08883]])
+    m = np.array([[3.2406, -1.5372, -0.4986], [-0.9689, 1.8758, 0.0415],
+                  [0.0557, -0.2040, 1.0570]])
+    rgb = m @ xyz
+    rgb = np.where(rgb > 0.0031308, 1.055 * np.abs(rgb) ** (1 / 2.4) - 0.055, 12.92 * rgb)
+    return [tuple(c) for c in np.clip(rgb, 0, 1).T]
 
 
 def family_palette(families) -> dict:
-    """A stable colour per family (sorted names -> a large qualitative palette)."""
+    """A stable colour per family (sorted names -> evenly spaced hues)."""
     names = sorted(set(families))
-    colours = sns.color_palette("husl", len(names))
-    return dict(zip(names, colours))
+    return dict(zip(names, spaced_colours(len(names))))
+
+
+def sequential_colours(n: int, cmap: str = "viridis", lo: float = 0.15, hi: float = 0.85) -> list:
+    """``n`` colours along a sequential colour map (for ordered categories such as cutoffs)."""
+    import numpy as np
+    cm = plt.get_cmap(cmap)
+    return [cm(x) for x in np.linspace(lo, hi, n)]
+
+
+def heatmap(ax, frame, *, annot: bool | object = True, fmt: str = ".2f", cmap: str = "viridis",
+            vmin: float | None = None, vmax: float | None = None, center: float | None = None,
+            cbar_label: str | None = None, annot_size: float = 9.0):
+    """A labelled heatmap of a DataFrame (rows down, columns across) with a colour bar.
+
+    ``annot`` is True (write each value with ``fmt``), False, or a same-shaped frame of text.
+    ``center`` makes the scale symmetric around it (for diverging maps). Returns the image.
+    """
+    import numpy as np
+    values = np.asarray(frame, dtype=float)
+    if center is not None:
+        span = np.nanmax(np.abs(values - center)) if vmin is None or vmax is None else None
+        vmin = center - span if vmin is None else vmin
+        vmax = center + span if vmax is None else vmax
+    im = ax.imshow(values, cmap=cmap, vmin=vmin, vmax=vmax, aspect="auto",
+                   interpolation="nearest")
+    ax.set_xticks(range(values.shape[1]), [str(c) for c in frame.columns], rotation=30,
+                  ha="right", rotation_mode="anchor")
+    ax.set_yticks(range(values.shape[0]), [str(i) for i in frame.index])
+    ax.grid(False)
+    if annot is not False:
+        text = np.asarray(annot) if annot is not True else None
+        norm = im.norm
+        for i in range(values.shape[0]):
+            for j in range(values.shape[1]):
+                v = values[i, j]
+                if not np.isfinite(v):
+                    continue
+                label = text[i, j] if text is not None else format(v, fmt)
+                dark = np.mean(im.cmap(norm(v))[:3]) < 0.5
+                ax.text(j, i, label, ha="center", va="center", fontsize=annot_size,
+                        color="white" if dark else ".15")
+    bar = ax.figure.colorbar(im, ax=ax, fraction=0.05, pad=0.02)
+    if cbar_label:
+        bar.set_label(cbar_label)
+    return im
 
 
 def queue_dir() -> Path:
@@ -62,7 +147,8 @@ def publish(fig: plt.Figure, label: str) -> Path:
     Returns the path the SVG will have once :func:`render_queue` has run.
     """
     if not LABEL.match(label):
-        raise OSLError(f"Figure label {label!r} must look like 'fig-01-what-it-shows'.")
+        raise OSLError(f"Figure label {label!r} must look like 'fig-01-what-it-shows' (a "
+                       "chapter number or a book page's short name, then what it shows).")
     import time
     t0 = time.perf_counter()
     queue = queue_dir()
@@ -74,7 +160,7 @@ def publish(fig: plt.Figure, label: str) -> Path:
     # whatever matplotlib backend the kernel runs (with Agg, a glued figure is only text).
     buf = io.BytesIO()
     fig.savefig(buf, format="png")
-    check_layout(fig, label)
+    check_text_size(fig, label)  # cheap; the clipping check runs with the citation copies
     glue(label, Image(data=buf.getvalue(), format="png"), display=False)
     fd, tmp = tempfile.mkstemp(dir=queue, prefix=f".{label}.", suffix=".part")
     with os.fdopen(fd, "wb") as fh:
@@ -86,14 +172,16 @@ def publish(fig: plt.Figure, label: str) -> Path:
 
 
 def check_layout(fig: plt.Figure, label: str = "figure") -> None:
-    """Refuse a figure that would be clipped or unreadable on the page.
+    """Refuse a figure that would be clipped or unreadable on the page: both checks of
+    :func:`check_clipping` and :func:`check_text_size`."""
+    check_text_size(fig, label)
+    check_clipping(fig, label)
 
-    Clipped: the tight bounding box of everything drawn (labels, tick labels, legends, titles)
-    reaches outside the canvas, so the saved files would cut it. Unreadable: some text would be
-    under :data:`MIN_TEXT_PX` pixels high once the PNG is scaled to the text column
-    (:data:`PAGE_WIDTH_PX`): make the figure narrower, use fewer panels per row, or larger fonts.
-    """
-    from matplotlib.text import Text
+
+def check_clipping(fig: plt.Figure, label: str = "figure") -> None:
+    """Refuse a figure whose drawn elements (labels, tick labels, legends, titles) reach outside
+    the canvas, so that the saved files would cut them. Measuring every text's extent costs a
+    few tenths of a second, so :func:`render_one` runs it, off the chapter's critical path."""
     renderer = fig.canvas.get_renderer()
     tight = fig.get_tightbbox(renderer)
     w, h = fig.get_figwidth(), fig.get_figheight()
@@ -104,6 +192,14 @@ def check_layout(fig: plt.Figure, label: str = "figure") -> None:
             f"{tight.x1:.2f} x {tight.y0:.2f}...{tight.y1:.2f} in, canvas {w:.2f} x {h:.2f} in) "
             "and would be clipped: call fig.tight_layout(), move the legend inside, or enlarge "
             "the figure.")
+
+
+def check_text_size(fig: plt.Figure, label: str = "figure") -> None:
+    """Refuse a figure whose smallest text would be under :data:`MIN_TEXT_PX` pixels high once
+    the PNG is scaled to the text column (:data:`PAGE_WIDTH_PX`): make the figure narrower,
+    use fewer panels per row, or larger fonts."""
+    from matplotlib.text import Text
+    w = fig.get_figwidth()
     dpi = plt.rcParams["savefig.dpi"]
     dpi = fig.dpi if dpi == "figure" else float(dpi)
     scale = min(1.0, PAGE_WIDTH_PX / (w * dpi))
@@ -131,6 +227,8 @@ def plotted_data(fig: plt.Figure):
 
     rows = []
     for i, ax in enumerate(fig.axes):
+        if getattr(ax, "_colorbar", None) is not None:  # a colour bar plots no data
+            continue
         panel = ax.get_title() or ax.get_ylabel() or f"panel {i + 1}"
         xl, yl = ax.get_xlabel(), ax.get_ylabel()
 
@@ -183,6 +281,7 @@ def render_one(pickled: Path) -> Path:
         fig = pickle.load(fh)
     out = pickled.parent.parent
     label = pickled.stem
+    check_clipping(fig, label)
     for ext, meta in (("svg", {"Date": None}), ("pdf", {"CreationDate": None})):
         fd, tmp = tempfile.mkstemp(dir=out, prefix=f".{label}.", suffix=f".{ext}")
         os.close(fd)

@@ -135,6 +135,22 @@ PAPER: dict[str, dict[str, PaperValue]] = {
             # With the paper's PC-1..3 GPT-4 is missed by about 0.06; the 0.036 of PC-1..2 came
             # from choosing the number of PCs on the held-out model (chapter 3 explains).
             kind="criterion", op="<=", expected="not reproduced"),
+        # The official method's GPT-4 predictions on the paper's split (top tenth by the target
+        # held out), PC-1..3: computed by the independent re-implementation of the released
+        # method in tests/test_paper_method.py; tests/test_official_agents_post_training.py
+        # asserts these values. Tolerance: half a point on a hundred-point scale.
+        "agentbench_gpt4_predicted": PaperValue(
+            0.380025, 0.005,
+            "AgentBench score of GPT-4-0613 (/10) predicted with PC-1..3 on the paper's split",
+            "official method, independent re-implementation in tests/test_paper_method.py "
+            "(scikit-learn imputation and PCA, scipy curve_fit from the paper's start)",
+            kind="official"),
+        "agentboard_gpt4_predicted": PaperValue(
+            0.419124, 0.005,
+            "AgentBoard success rate of GPT-4-0314 predicted with PC-1..3 on the paper's split",
+            "official method, independent re-implementation in tests/test_paper_method.py "
+            "(scikit-learn imputation and PCA, scipy curve_fit from the paper's start)",
+            kind="official"),
     },
     "04_post_training": {
         "share_techniques_pc_beats_flops": PaperValue(
@@ -144,9 +160,142 @@ PAPER: dict[str, dict[str, PaperValue]] = {
             "without intervals; four set-ups share GSM8K's models; the verdict rule's tally is "
             "in the text); the paper's claim judged by: at least five of the six",
             "Sec. 4.2, Fig. 6", kind="criterion", op=">="),
+        # The official method's held-out MSEs on this chapter's split (cutoff at Llama-2-7B;
+        # training models scored every way of their benchmark), computed by the independent
+        # re-implementation in tests/test_paper_method.py and asserted by
+        # tests/test_official_agents_post_training.py. Tolerance: 5% of the official value
+        # (two optimisers stop at slightly different points of the same minimum).
+        "gsm8k_cot_test_mse_pc3": PaperValue(
+            0.00510651, 0.00026, "GSM8K CoT: held-out MSE, PC-1..3",
+            "official method, independent re-implementation in tests/test_paper_method.py",
+            kind="official"),
+        "gsm8k_cot_test_mse_logflops": PaperValue(
+            0.0304981, 0.0015, "GSM8K CoT: held-out MSE, log-FLOPs",
+            "official method, independent re-implementation in tests/test_paper_method.py",
+            kind="official"),
+        "bbh_cot_test_mse_pc3": PaperValue(
+            0.00784622, 0.0004, "BBH CoT (mean of 27 subtasks): held-out MSE, PC-1..3",
+            "official method, independent re-implementation in tests/test_paper_method.py",
+            kind="official"),
+        "bbh_cot_test_mse_logflops": PaperValue(
+            0.0164180, 0.0008, "BBH CoT (mean of 27 subtasks): held-out MSE, log-FLOPs",
+            "official method, independent re-implementation in tests/test_paper_method.py",
+            kind="official"),
+    },
+    "06_model_selection": {
+        "n_combinations": PaperValue(
+            431_909, 0, "family combinations searched on the core pool (Llama-2 plus 1 to 9 of "
+            "the other 20 families)", "official code's model-selection guide", kind="fact"),
+        "n_combinations_small": PaperValue(
+            89_845, 0, "family combinations searched among the models of at most 7B parameters "
+            "(Llama-2 plus 1 to 9 of the other 17 families)",
+            "official code's model-selection guide", kind="fact"),
+        "vopt_budgets_matching_official": PaperValue(
+            9, 0, "budgets (of the nine, 4 to 36 models) at which our V-optimal families on the "
+            "core pool equal the official code's printed selection",
+            "official code: model_subset_selection_guide.ipynb output (osl.selection."
+            "OFFICIAL_GUIDE)", kind="official"),
+        "vopt_budgets_matching_official_small": PaperValue(
+            9, 0, "the same among the models of at most 7B parameters",
+            "official code: model_subset_selection_guide.ipynb output (osl.selection."
+            "OFFICIAL_GUIDE)", kind="official"),
+        "vopt_vs_random_win_share": PaperValue(
+            0.5, None,
+            "share of (budget, target) cases, emergent and post-training targets, budgets 8 to "
+            "36, where the V-optimal subset has a lower held-out MSE than the median random "
+            "subset of the same budget; the paper's claim that selection beats random subsets, "
+            "judged by: at least half", "Sec. 5", kind="criterion", op=">="),
+        "budget_to_match_full_set": PaperValue(
+            None, None, "smallest budget at which the V-optimal subset's held-out MSE is within "
+            "10% of the full pool's (geometric mean over the 14 targets)", "Sec. 5"),
+    },
+    "08_beyond_scale": {
+        # Criteria written before any of the chapter's results were computed.
+        "cot_multiplier_gsm8k_growth_lower": PaperValue(
+            0.0, None,
+            "GSM8K: lower end of the 90% family-resampled interval of the growth of the CoT "
+            "multiplier (log10 multiplier at Llama-2-70B's capability minus at Llama-2-7B's); "
+            "the claim that CoT is worth more compute for stronger models, judged by: above 0",
+            "Sec. 4.2 (gains grow with capability)", kind="criterion", op=">="),
+        "cot_multiplier_bbh_growth_lower": PaperValue(
+            0.0, None,
+            "BBH: the same growth interval's lower end for CoT over naive prompting; judged by: "
+            "above 0", "Sec. 4.2 (gains grow with capability)", kind="criterion", op=">="),
+        "sc_multiplier_gsm8k_lower_dex": PaperValue(
+            0.0, None,
+            "GSM8K at Llama-2-70B's capability: lower end of the 90% family-resampled interval "
+            "of the log10 multiplier of self-consistency (majority of 5) over one CoT sample; "
+            "the claim that voting is worth compute, judged by: above 0",
+            "Sec. 4.2", kind="criterion", op=">="),
+        "lineage_newer_more_efficient_share": PaperValue(
+            0.5, None,
+            "share of successive versions within a lineage (e.g. Llama -> Llama-2) whose newer "
+            "version is more compute-efficient with its 90% family-resampled interval above 0; "
+            "the claim that newer recipes reach the same capability with less compute, judged "
+            "by: at least half", "question of this chapter", kind="criterion", op=">="),
+        "instruct_multiplier_median_upper_dex": PaperValue(
+            0.30103, None,
+            "upper end of the 90% interval of the median log10 multiplier of instruction tuning "
+            "(same-developer instruct vs base pairs) on the standard benchmarks; the expectation "
+            "that these benchmarks do not register instruction tuning as a capability gain, "
+            "judged by: below log10(2)", "question of this chapter", kind="criterion", op="<="),
+        "emergent_tasks_recipe_shifts": PaperValue(
+            5, None,
+            "emergent BIG-Bench targets (of 8) whose jump moves to less raw compute in more "
+            "efficient families (90% family-resampled interval of the share of a family's "
+            "efficiency carried over to the jump above 0); judged by: at least five",
+            "question of this chapter", kind="criterion", op=">=",
+            # Not met at the pinned data: the jump moves with the recipe on some arithmetic
+            # targets and Persian QA only (chapter 8, section 4, explains).
+            expected="not reproduced"),
     },
 }
 
+
+# The official code's held-out MSEs on the Leaderboard-v2 targets (normalised scale), from the
+# test-only re-implementation of the released analysis (tests/reference_leaderboard.py, which
+# the tests run against these values). Tolerance: 15% of the value or 2e-4, whichever is larger.
+_LBV2_OFFICIAL = {
+    ("lbv2_bbh", "pc3"): 1.5037e-03, ("lbv2_bbh", "logflops"): 2.6613e-02,
+    ("lbv2_bbh", "logsize"): 5.3233e-02,
+    ("lbv2_gpqa", "pc3"): 8.1708e-04, ("lbv2_gpqa", "logflops"): 2.3031e-03,
+    ("lbv2_gpqa", "logsize"): 8.9545e-03,
+    ("lbv2_math_hard", "pc3"): 2.2142e-03, ("lbv2_math_hard", "logflops"): 1.3489e-02,
+    ("lbv2_math_hard", "logsize"): 1.3130e-02,
+}
+_LBV2_LABEL = {"lbv2_bbh": "BBH", "lbv2_gpqa": "GPQA", "lbv2_math_hard": "MATH level 5"}
+_LBV2_PRED = {"pc3": "PC-1..3", "logflops": "log-FLOPs", "logsize": "log-size"}
+_LBV2_CUT = {"lbv2_bbh": 84, "lbv2_gpqa": 168, "lbv2_math_hard": 252}
+
+#: The criterion of "predictable", fixed before any result of chapter 7.
+LBV2_PREDICTABLE = (
+    "predictable: held-out MSE of PC-1..3 at most half that of the training mean, PC-1..3 "
+    "better than the training mean by the verdict rule (90% family-cluster interval of the "
+    "MSE difference below zero), and PC-1..3 not worse than log-FLOPs by the same rule")
+
+PAPER["07_limits"] = {
+    **{f"{t}_test_mse_{p}": PaperValue(
+        v, max(0.15 * v, 2e-4),
+        f"{_LBV2_LABEL[t]}: held-out MSE of {_LBV2_PRED[p]} (target normalised to (chance, 1)), "
+        f"authors' setting, cutoff {_LBV2_CUT[t]}e21 FLOPs",
+        "released Leaderboard-v2 analysis code at the pinned commit, re-implemented in "
+        "tests/reference_leaderboard.py (same models, split and fit); within 15% or 2e-4",
+        kind="official") for (t, p), v in _LBV2_OFFICIAL.items()},
+    **{f"{t}_predictable": PaperValue(
+        1.0, None,
+        f"{_LBV2_LABEL[t]} predictable from the standard benchmarks (1 = yes), authors' "
+        "setting: held-out MSE of PC-1..3 at most half the training mean's, better than it and "
+        "not worse than log-FLOPs by the verdict rule",
+        "released Leaderboard-v2 analysis", kind="criterion", op=">=")
+       for t in _LBV2_LABEL},
+    "share_lbv2_targets_predictable": PaperValue(
+        0.5, None,
+        "share of the six Leaderboard-v2 targets predictable (as above) in the authors' "
+        "setting, cutoff 84e21 FLOPs for the three they did not analyse; against the objection "
+        "that easy benchmarks predict no hard task, judged by: at least half",
+        "the objection discussed in the released Leaderboard-v2 analysis", kind="criterion",
+        op=">="),
+}
 
 def paper_value(chapter: str, key: str) -> PaperValue | None:
     return PAPER.get(chapter, {}).get(key)

@@ -56,6 +56,40 @@ class ApiDirective(SphinxDirective):
         return out
 
 
+class ProvenanceDirective(SphinxDirective):
+    """``{osl-provenance}``: the data registry (source, pinned commit, licence) and, per file,
+    its size, SHA-256 and whether the cached copy verifies, read when the book is built."""
+
+    def run(self):
+        from . import data
+        reg = data.registry()
+        intro = nodes.paragraph(text=f"Source: {reg['source']}, commit {reg['commit']} "
+                                     f"({reg['commit_date']}), licence {reg['licence']}.")
+        rows = []
+        for name, e in reg["files"].items():
+            ok = data.sha256(data.fetch(name)) == e["sha256"]
+            digest = nodes.paragraph()
+            digest += nodes.literal(text=e["sha256"], classes=["osl-digest"])
+            rows.append([name, f"{e['bytes']:,}", digest, "yes" if ok else "NO"])
+        return [intro, _simple_table(["File", "Bytes", "SHA-256", "Verified"], rows,
+                                     (30, 10, 50, 10), ["osl-provenance"])]
+
+
+class VersionsDirective(SphinxDirective):
+    """``{osl-versions}``: Python and the versions of the packages the book is built with."""
+
+    PACKAGES = ("osl", "numpy", "pandas", "scipy", "matplotlib", "seaborn", "statsmodels",
+                "pooch", "jupyter-book", "sphinx", "myst-nb", "jupytext")
+
+    def run(self):
+        import platform
+        from importlib.metadata import version
+        intro = nodes.paragraph(text=f"Python {platform.python_version()} on "
+                                     f"{platform.system()} {platform.machine()}.")
+        rows = [[p, version(p)] for p in self.PACKAGES]
+        return [intro, _simple_table(["Package", "Version"], rows, (50, 50), ["osl-versions"])]
+
+
 def _plain(text: str) -> str:
     """Docstring markup as plain text: ``:class:`~a.B``` -> ``B``, double backquotes dropped."""
     import re
@@ -268,12 +302,43 @@ def _copy_mathjax(app, exception):
     shutil.copyfile(_mathjax_source(), target)
 
 
+def _renumber_single_chapter(app, env):
+    """In a one-chapter build (``make chapter``, which sets ``OSL_CHAPTER``), give the chapter
+    the number it has in the whole book: its sections, figures and tables, and its entry in the
+    navigation, are shifted from 1 to that number."""
+    import os
+    name = os.environ.get("OSL_CHAPTER")
+    doc = f"notebooks/{name}"
+    if not name or doc not in env.toc_secnumbers:
+        return
+    from .build import chapter_number
+    shift = chapter_number(name) - 1
+    if not shift:
+        return
+
+    def moved(num):
+        return (num[0] + shift,) + tuple(num[1:]) if num else num
+
+    env.toc_secnumbers[doc] = {k: moved(v) for k, v in env.toc_secnumbers[doc].items()}
+    env.toc_fignumbers[doc] = {t: {k: moved(v) for k, v in ids.items()}
+                               for t, ids in env.toc_fignumbers.get(doc, {}).items()}
+    for ref in env.tocs[doc].findall(nodes.reference):  # what the navigation shows
+        if ref.get("secnumber"):
+            ref["secnumber"] = moved(tuple(ref["secnumber"]))
+
+
 def _static_files(app, config):
     config.html_static_path.append(str(Path(__file__).parent / "static"))
+    import os
+    if os.environ.get("OSL_CHAPTER"):
+        # A one-chapter build leaves the other chapters and executed pages out; links to them
+        # become plain text there (the whole book's strict build checks every one).
+        config.suppress_warnings = list(config.suppress_warnings) + ["ref.doc", "ref.ref"]
 
 
 def setup(app):
     app.connect("config-inited", _static_files)
+    app.connect("env-check-consistency", _renumber_single_chapter)  # after numbering
     app.add_css_file("osl.css")
     app.connect("builder-inited", _check_mathjax)
     app.connect("build-finished", _copy_mathjax)
@@ -286,5 +351,7 @@ def setup(app):
     app.add_directive("osl-verdicts", VerdictsDirective)
     app.add_directive("osl-api", ApiDirective)
     app.add_directive("osl-runtimes", RuntimesDirective)
+    app.add_directive("osl-provenance", ProvenanceDirective)
+    app.add_directive("osl-versions", VersionsDirective)
     app.connect("doctree-resolved", _resolve)
     return {"version": "0.1", "parallel_read_safe": True, "parallel_write_safe": True}
