@@ -48,8 +48,8 @@ from .splits import top_split
 from .estimator import read_target
 from .link import fit_link_padded, link
 
-__all__ = ["CUTOFFS", "GROUPS", "LEVELS", "PREDICTORS", "SHARES", "TrustGrid", "trust_grid",
-           "grid_tables"]
+__all__ = ["CUTOFFS", "GROUPS", "LEVELS", "PREDICTORS", "REDUCED", "SHARES", "TrustGrid",
+           "grid_tables", "preregistered_test", "sensitivity", "trust_grid"]
 
 #: Target groups, in the order the book shows them.
 GROUPS = ("emergent", "post-training", "leaderboard-v2", "agents")
@@ -65,6 +65,11 @@ PREDICTORS = (PC_CHOSEN, PC_PAPER, "log-FLOPs", "log-size", "family + log-FLOPs"
               "training mean")
 WITH_INTERVALS = (PC_CHOSEN, PC_PAPER, "log-FLOPs", "log-size")
 POST_TARGETS = ("gsm8k_naive", "gsm8k_cot", "gsm8k_sc", "bbh_naive", "bbh_cot")
+#: The reduced grid the book's chapter runs within its time budget: every target and group,
+#: every other rung of the cutoff ladder (24, 84, 336), the three top-k shares but no
+#: leave-one-out, every predictor, intervals for the default predictor only, 30 resamples.
+REDUCED = {"cutoffs": (24.0, 84.0, 336.0), "shares": SHARES, "loo": False,
+           "intervals": (PC_CHOSEN,), "n_boot": 30}
 _MEMORY: dict[str, "TrustGrid"] = {}
 
 
@@ -342,38 +347,147 @@ def trust_grid(tables: dict | None = None, *, groups: Sequence[str] = GROUPS,
 
 
 def _compute(tables, config, progress) -> TrustGrid:
-    from tqdm.auto import tqdm
     jobs = _jobs(tables, config["groups"], config["cutoffs"], config["shares"], config["loo"])
+    return _run(jobs, config, progress)
+
+
+def preregistered_test(*, n_boot: int = 40, seed: int = 0,
+                       predictors: Sequence[str] = (PC_CHOSEN, "log-FLOPs", "training mean"),
+                       intervals: Sequence[str] = (PC_CHOSEN, "log-FLOPs"),
+                       levels: Sequence[float] = LEVELS) -> TrustGrid:
+    """The forward test: every predictor fitted on the paper's core set and scored on the
+    models pre-registered before their release, on every emergent and post-training target
+    (and Leaderboard-v2 target, when its loader exists) they have a score for. The number of
+    PCs is chosen on the core set (inner split by compute). Returns a :class:`TrustGrid` whose
+    split is ``"pre-registered"``."""
+    from .. import data
+    n_boot = validate.integer("n_boot", n_boot, low=10)
+    seed = validate.seed(seed)
+    predictors = tuple(validate.choice("predictors", p, PREDICTORS)
+                       for p in validate.names("predictors", predictors))
+    intervals = tuple(validate.choice("intervals", p, WITH_INTERVALS)
+                      for p in validate.names("intervals", intervals, min_count=0))
+    levels = tuple(validate.level(L, "levels") for L in levels)
+    no_gsm8k = tuple(b for b in presets.BASE_BENCHMARKS if b != "GSM8K")
+    tables = {"emergent": data.load_emergent(core_only=False),
+              "post-training": data.load_post_training(core_only=False)}
+    specs = [("emergent", t, emergent_setup(t, "paper")[1]) for t in presets.EMERGENT_TASKS]
+    specs += [("post-training", t, {"benchmarks": no_gsm8k}) for t in POST_TARGETS]
+    if hasattr(data, "load_leaderboard_v2"):
+        lb = data.load_leaderboard_v2()
+        if "is_core" in lb and "is_preregistered" in lb:
+            tables["leaderboard-v2"] = lb
+            specs += [("leaderboard-v2", t, {}) for t in _leaderboard_targets(lb)]
+    by_kw: dict[tuple, list] = {}
+    for g, t, kw in specs:
+        by_kw.setdefault((g, repr(sorted(kw.items()))), []).append((t, kw))
+    jobs = []
+    for (g, _), items in by_kw.items():
+        m = tables[g]
+        tr, pre = m["is_core"].to_numpy(bool), m["is_preregistered"].to_numpy(bool)
+        ts = [t for t, _ in items if (pre & m[t].notna().to_numpy()).any()]
+        if ts:
+            jobs.append((g, ts, "pre-registered", "prereg", np.nan, m, tr,
+                         {t: pre & m[t].notna().to_numpy() for t in ts}, items[0][1], "compute"))
+    config = {"predictors": predictors, "intervals": intervals, "levels": levels,
+              "n_boot": n_boot, "seed": seed}
+    t0 = time.perf_counter()
+    out = _run(jobs, config, False)
+    out.seconds = time.perf_counter() - t0
+    return out
+
+
+def _choose_ks(jobs) -> dict[tuple, int]:
+    """The number of PCs of every job and target, chosen on the training models only
+    (choose_n_pcs's inner split, k in 1..3; no evidence: k = 1), all fits solved together."""
+    ks: dict[tuple, int] = {}
+    batch, inner_fits = _Batch(), []
+    for j, job in enumerate(jobs):
+        g, ts, label, kind, cut, m, tr, te, kw, inner = job
+        for its, in_tr, in_te in _inner_splits(m, ts, tr, inner):
+            for k in (1, 2, 3):
+                for t in its:
+                    p = batch.add(m, t, in_tr, {**kw, "n_pcs": k})
+                    if p is not None:
+                        inner_fits.append((j, t, k, p, in_te & m[t].notna().to_numpy()))
+    batch.solve()
+    scores: dict[tuple, dict] = {}
+    for j, t, k, p, te in inner_fits:
+        m = jobs[j][5]
+        if te.any():
+            X = p.features.transform(p.state_, batch.raw_of(m, p)[te])[0]
+            err = p.from_unit(link(p.params_, X)) - m[t].to_numpy(dtype=float)[te]
+            if np.isfinite(err).any():
+                scores.setdefault((j, t), {})[k] = float(np.nanmean(err ** 2))
+    for j, job in enumerate(jobs):
+        for t in job[1]:
+            sc = scores.get((j, t), {})
+            ks[j, t] = min(sc, key=sc.get) if sc else 1
+    return ks
+
+
+def sensitivity(tables: dict | None = None, *, cutoff: float = presets.DEFAULT_CUTOFF_1E21,
+                other_cutoffs: Sequence[float] = (48.0, 168.0),
+                groups: Sequence[str] = ("emergent", "post-training")) -> pd.DataFrame:
+    """Held-out MSE of the default predictor (PCs, k chosen on the training models) of every
+    target of ``groups`` at ``cutoff``, and again under one change at a time: benchmarks
+    standardized before the PCA; k fixed at 1, 2 or 3; each benchmark left out of the
+    capabilities; the cutoff moved to each of ``other_cutoffs``. Point fits only (solved
+    together). Every variant is scored on the same held-out models, those above the highest
+    cutoff of the sweep. One row per (group, target, factor, setting) with ``mse``,
+    ``n_test`` and ``ratio`` (MSE over the default's)."""
+    groups = tuple(validate.choice("groups", g, ("emergent", "post-training"))
+                   for g in validate.names("groups", groups))
+    cutoff = validate.real("cutoff", cutoff, low=0.0, low_open=True)
+    others = tuple(validate.real("other_cutoffs", c, low=0.0, low_open=True)
+                   for c in other_cutoffs)
+    tables = grid_tables() if tables is None else tables
+    if not isinstance(tables, dict) or any(g not in tables for g in groups):
+        raise ArgumentError(f"tables must be a {{group: table}} dict with {list(groups)}.")
+    jobs = _jobs(tables, groups, (cutoff,) + others, (), False)
+    ks = _choose_ks(jobs)
+    # Every variant is scored on the same models: those above the highest cutoff of the sweep.
+    top = max((cutoff,) + others)
+    batch, runs = _Batch(), []
+    for j, (g, ts, label, kind, cut, m, tr, te, kw, inner) in enumerate(jobs):
+        for t in ts:
+            k = ks[j, t]
+            if cut != cutoff:
+                variants = [("cutoff", f"{cut:g}e21 FLOPs", {"n_pcs": k})]
+            else:
+                bench = kw.get("benchmarks", presets.BASE_BENCHMARKS)
+                variants = [("default", f"k = {k}", {"n_pcs": k}),
+                            ("standardize", "standardized", {"n_pcs": k, "standardize": True})]
+                variants += [("number of PCs", f"k = {kk}", {"n_pcs": kk}) for kk in (1, 2, 3)
+                             if kk != k]
+                variants += [("benchmark left out", b,
+                              {"n_pcs": min(k, len(bench) - 1),
+                               "benchmarks": tuple(x for x in bench if x != b)}) for b in bench]
+            for factor, setting, extra in variants:
+                p = batch.add(m, t, tr, {**kw, **extra})
+                if p is not None:
+                    common = te[t] & (m["flops_1e21"].to_numpy(dtype=float) > top)
+                    runs.append((g, t, factor, setting, p, m, common))
+    batch.solve()
+    rows = []
+    for g, t, factor, setting, p, m, te in runs:
+        X = p.features.transform(p.state_, batch.raw_of(m, p)[te])[0]
+        err = p.from_unit(link(p.params_, X)) - m[t].to_numpy(dtype=float)[te]
+        rows.append({"group": g, "target": t, "factor": factor, "setting": setting,
+                     "mse": float(np.nanmean(err ** 2)), "n_test": int(np.isfinite(err).sum())})
+    out = pd.DataFrame(rows)
+    base = out[out["factor"] == "default"].set_index("target")["mse"]
+    out["ratio"] = out["mse"] / out["target"].map(base)
+    return out
+
+
+def _run(jobs, config, progress) -> TrustGrid:
+    from tqdm.auto import tqdm
     preds = config["predictors"]
     bar = tqdm(total=2 * len(jobs), desc="trust grid", unit="split", file=sys.stderr,
                disable=not progress, delay=1.0)
     link_kw = lambda kw: {a: v for a, v in kw.items() if a == "link"}  # noqa: E731
-    # 1. The number of PCs of every job and target, chosen on the training models only
-    #    (choose_n_pcs's inner split, k in 1..3; no evidence: k = 1), all fits solved together.
-    ks: dict[tuple, int] = {}
-    if PC_CHOSEN in preds:
-        batch, inner_fits = _Batch(), []
-        for j, job in enumerate(jobs):
-            g, ts, label, kind, cut, m, tr, te, kw, inner = job
-            for its, in_tr, in_te in _inner_splits(m, ts, tr, inner):
-                for k in (1, 2, 3):
-                    for t in its:
-                        p = batch.add(m, t, in_tr, {**kw, "n_pcs": k})
-                        if p is not None:
-                            inner_fits.append((j, t, k, p, in_te & m[t].notna().to_numpy()))
-        batch.solve()
-        scores: dict[tuple, dict] = {}
-        for j, t, k, p, te in inner_fits:
-            m = jobs[j][5]
-            if te.any():
-                X = p.features.transform(p.state_, batch.raw_of(m, p)[te])[0]
-                err = p.from_unit(link(p.params_, X)) - m.loc[te, t].to_numpy(dtype=float)
-                if np.isfinite(err).any():
-                    scores.setdefault((j, t), {})[k] = float(np.nanmean(err ** 2))
-        for j, job in enumerate(jobs):
-            for t in job[1]:
-                sc = scores.get((j, t), {})
-                ks[j, t] = min(sc, key=sc.get) if sc else 1
+    ks = _choose_ks(jobs) if PC_CHOSEN in preds else {}
     # 2. Every predictor of every job, the sigmoid fits solved together.
     batch, fitted = _Batch(), []  # fitted: (job, target, predictor name, estimator, k)
     for j, job in enumerate(jobs):
@@ -420,21 +534,22 @@ def _compute(tables, config, progress) -> TrustGrid:
     done = set()
     for i, (job, t, name, est, k) in enumerate(fitted):
         g, _, label, kind, cut, m, tr, te, kw, inner = job
-        test = m[te[t]]
+        sel = te[t]
         raw = batch.raw_of(m, est) if isinstance(est, ScalingPredictor) else None
         if raw is not None:
-            X = est.features.transform(est.state_, raw[te[t]])[0]
+            X = est.features.transform(est.state_, raw[sel])[0]
             mean = est.from_unit(link(est.params_, X))
-        else:
-            mean = est.predict(test).to_numpy()
-        y = test[t].to_numpy(dtype=float)
+        else:  # a baseline reads only these columns
+            mean = est.predict(m.loc[sel, [c for c in ("family", "log10_flops") if c in m]]
+                               ).to_numpy()
+        y = m[t].to_numpy(dtype=float)[sel]
         ok = np.isfinite(mean)
         out = pd.DataFrame({"group": g, "target": t, "split": label, "kind": kind,
-                            "cutoff": cut, "predictor": name, "model": test.index,
-                            "family": test["family"].to_numpy() if "family" in test else "",
+                            "cutoff": cut, "predictor": name, "model": m.index[sel],
+                            "family": m["family"].to_numpy()[sel] if "family" in m else "",
                             "actual": y, "mean": mean})
         if i in boots:
-            olds = _bootstrap_intervals(boots[i], raw[te[t]], config["levels"])
+            olds = _bootstrap_intervals(boots[i], raw[sel], config["levels"])
             cal = est._calibration
             for L in config["levels"]:
                 tag = int(round(100 * L))
