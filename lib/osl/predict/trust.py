@@ -433,8 +433,8 @@ def sensitivity(tables: dict | None = None, *, cutoff: float = presets.DEFAULT_C
     target of ``groups`` at ``cutoff``, and again under one change at a time: benchmarks
     standardized before the PCA; k fixed at 1, 2 or 3; each benchmark left out of the
     capabilities; the cutoff moved to each of ``other_cutoffs``. Point fits only (solved
-    together). Every variant is scored on the same held-out models, those above the highest
-    cutoff of the sweep. One row per (group, target, factor, setting) with ``mse``,
+    together; k is chosen once, at ``cutoff``). Every variant is scored on the same held-out
+    models, those above the highest cutoff of the sweep. One row per (group, target, factor, setting) with ``mse``,
     ``n_test`` and ``ratio`` (MSE over the default's)."""
     groups = tuple(validate.choice("groups", g, ("emergent", "post-training"))
                    for g in validate.names("groups", groups))
@@ -445,7 +445,11 @@ def sensitivity(tables: dict | None = None, *, cutoff: float = presets.DEFAULT_C
     if not isinstance(tables, dict) or any(g not in tables for g in groups):
         raise ArgumentError(f"tables must be a {{group: table}} dict with {list(groups)}.")
     jobs = _jobs(tables, groups, (cutoff,) + others, (), False)
-    ks = _choose_ks(jobs)
+    # k is chosen once, at the default cutoff, and kept when the cutoff moves.
+    base = [j for j, job in enumerate(jobs) if job[4] == cutoff]
+    chosen = _choose_ks([jobs[j] for j in base])
+    by_target = {t: chosen[i, t] for i, j in enumerate(base) for t in jobs[j][1]}
+    ks = {(j, t): by_target.get(t, 1) for j, job in enumerate(jobs) for t in job[1]}
     # Every variant is scored on the same models: those above the highest cutoff of the sweep.
     top = max((cutoff,) + others)
     batch, runs = _Batch(), []
