@@ -16,14 +16,16 @@ export PYDEVD_DISABLE_FILE_VALIDATION := 1
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
-$(STAMP): requirements.txt requirements-lock.txt pyproject.toml
+$(STAMP): requirements.txt requirements-lock.txt pyproject.toml package.json package-lock.json
+	@command -v npm >/dev/null || { echo "npm not found: install Node.js (it installs MathJax, which the book serves itself)"; exit 2; }
+	npm ci --no-audit --no-fund --silent
 	@test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade "pip==25.3"
 	$(BIN)/python -m pip install --quiet -r requirements.txt -c requirements-lock.txt
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	@touch $(STAMP)
 
-env: $(STAMP)  ## create .venv and install the pinned dependencies and the osl library
+env: $(STAMP)  ## create .venv, install the pinned dependencies and the osl library, and MathJax (npm)
 
 data: $(STAMP)  ## fetch and verify the data files (uses $$OSL_DATA_MIRROR if set)
 	$(BIN)/python -m osl.data fetch
@@ -37,9 +39,10 @@ book: data clean  ## build the whole book strictly from clean into _build/html
 	@echo "Open _build/html/index.html"
 
 chapter: data  ## execute and build one chapter alone: make chapter NAME=01_capability_space
-	@rm -rf _build/chapters/$(NAME) && mkdir -p _build/chapters
+	@rm -rf _build/chapters/$(NAME) && mkdir -p _build/chapters/$(NAME)
 	$(BIN)/python -m osl.build toc $(NAME) > _build/chapters/_toc_$(NAME).yml
-	$(BIN)/jupyter-book build --all $(JB_FLAGS) --toc _build/chapters/_toc_$(NAME).yml --path-output _build/chapters/$(NAME) .
+	OSL_CHAPTER=$(NAME) OSL_BUILD_DIR=$(CURDIR)/_build/chapters/$(NAME)/_osl \
+	  $(BIN)/jupyter-book build --all $(JB_FLAGS) --toc _build/chapters/_toc_$(NAME).yml --path-output _build/chapters/$(NAME) .
 	@echo "Open _build/chapters/$(NAME)/_build/html/notebooks/$(NAME).html"
 
 test: data  ## unit tests, notebook/TOC checks, strict book build and browser check

@@ -103,3 +103,47 @@ def test_expected_verdicts_are_known_words_and_deviations_are_explained():
     for chapter, values in PAPER.items():
         for key, ref in values.items():
             assert ref.expected in (REPRODUCED, PARTLY, NOT_REPRODUCED), (chapter, key)
+
+
+def test_layout_check_refuses_clipped_and_tiny_text():
+    """A label pushed off the canvas, or text that would be under 9 px at page width, is an
+    error naming the figure and the fix; a figure of sensible size passes."""
+    ok, ax = plt.subplots(figsize=(6, 3.5))
+    ax.plot([0, 1], [0, 1])
+    ax.set_xlabel("log10 FLOPs")
+    ok.tight_layout()
+    figures.check_layout(ok, "fig-01-ok")
+    clipped, ax = plt.subplots(figsize=(6, 3.5))
+    ax.set_ylabel("a long label that is clipped")
+    clipped.subplots_adjust(left=0.0)
+    with pytest.raises(OSLError, match="fig-01-clipped.*outside the canvas"):
+        figures.check_layout(clipped, "fig-01-clipped")
+    wide, axes = plt.subplots(1, 6, figsize=(16, 3))
+    for a in axes:
+        a.set_title("panel", fontsize=7)
+    wide.tight_layout()
+    with pytest.raises(OSLError, match="fig-01-wide.*narrower"):
+        figures.check_layout(wide, "fig-01-wide")
+    plt.close("all")
+
+
+def test_plotted_data_lists_lines_points_bars_and_cells():
+    import numpy as np
+    import pandas as pd
+    fig, (a, b) = plt.subplots(1, 2, figsize=(7, 3))
+    a.plot([1, 2, 3], [4, 5, 6], label="curve")
+    a.scatter([1, 2], [7, 8], label="models")
+    a.bar([1], [2.5])
+    figures.heatmap(b, pd.DataFrame(np.arange(6.0).reshape(2, 3), columns=list("xyz")))
+    df = figures.plotted_data(fig)
+    plt.close(fig)
+    assert df.loc[df.series == "curve", "y"].tolist() == [4, 5, 6]
+    assert df.loc[df.series == "models", "y"].tolist() == [7, 8]
+    assert df.loc[df.kind == "bar", "y"].tolist() == [2.5]
+    assert sorted(df.loc[df.kind == "cell", "value"]) == [0, 1, 2, 3, 4, 5]
+
+
+def test_family_palette_is_stable_and_distinct():
+    p = figures.family_palette(["b", "a", "c", "a"])
+    assert list(p) == ["a", "b", "c"] and len(set(p.values())) == 3
+    assert p == figures.family_palette(["c", "b", "a"])

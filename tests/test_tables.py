@@ -25,3 +25,16 @@ def test_show_uses_human_names_and_counts_as_integers():
         assert text in html, text
     for raw in ("n_train", "slope_se", "77.000", "True", "nan"):
         assert raw not in html, raw
+
+
+def test_version_is_the_same_everywhere():
+    """The package, CITATION.cff and the how-to-cite page give one version."""
+    import re
+    import tomllib
+
+    from osl import paths
+    root = paths.PROJECT_ROOT
+    version = tomllib.loads((root / "pyproject.toml").read_text())["project"]["version"]
+    assert re.search(rf"^version: {re.escape(version)}$", (root / "CITATION.cff").read_text(), re.M)
+    cite = (root / "book" / "cite.md").read_text()
+    assert set(re.findall(r"version (\d+\.\d+\.\d+)", cite)) == {version}

@@ -23,6 +23,8 @@ _WHERE = {
     "cutoff_split": "predict", "fit_paired": "predict", "fit_targets": "predict",
     "heldout_split": "predict", "top_split": "predict",
     "fit_capability_space": "space", "read_table": "table",
+    "SubsetSearch": "selection", "evaluate_subsets": "selection", "pool_scores": "selection",
+    "search_scores": "selection", "search_subsets": "selection", "vopt_objective": "selection",
 }
 __all__ = sorted(_WHERE)
 

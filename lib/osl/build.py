@@ -52,6 +52,17 @@ def chapter_toc(name: str) -> dict:
     return toc
 
 
+def chapter_number(name: str) -> int:
+    """The number ``name`` has in the whole book (its place among the numbered chapters)."""
+    toc = yaml.safe_load((paths.PROJECT_ROOT / "_toc.yml").read_text())
+    numbered = [c["file"] for part in toc.get("parts", []) if part.get("numbered")
+                for c in part.get("chapters", [])]
+    try:
+        return numbered.index(f"notebooks/{name}") + 1
+    except ValueError:
+        raise OSLError(f"{name} is not a numbered chapter of _toc.yml.") from None
+
+
 def _execute_one(path: str) -> tuple[str, str, float]:
     """Execute one notebook in a fresh kernel; returns (path, executed notebook JSON, seconds)."""
     import time

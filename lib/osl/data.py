@@ -36,7 +36,7 @@ from .errors import (ChecksumError, DataUnavailableError, DuplicateModelError, O
 
 MIRROR_ENV = "OSL_DATA_MIRROR"
 
-__all__ = ["chance_normalize", "coerce_scores", "core_models", "fetch", "fetch_all", "load_agents", "load_base_models", "load_emergent", "load_instruct_models", "load_post_training", "load_scores", "registry", "score_matrix", "tidy_model_table"]
+__all__ = ["chance_normalize", "coerce_scores", "core_models", "fetch", "fetch_all", "load_agents", "load_base_models", "load_emergent", "lbv2_chance", "lbv2_normalize", "load_instruct_models", "load_leaderboard_v2", "load_post_training", "load_scores", "registry", "score_matrix", "tidy_model_table"]
 
 
 #: Metadata columns of the model tables, renamed to tidy names.
@@ -441,6 +441,64 @@ def load_post_training(models: pd.DataFrame | None = None, *, core_only: bool = 
     if core_only:
         models = models[models["is_core"]]
     return models.join(out, how="inner")
+
+
+def load_leaderboard_v2(models: pd.DataFrame | None = None, *, core_only: bool = False,
+                        path: str | os.PathLike | None = None) -> pd.DataFrame:
+    """Base models joined with the Open LLM Leaderboard v2 scores (72 models in the release).
+
+    Adds the targets of ``presets.LBV2_TARGETS`` under tidy names (``lbv2_bbh``, ``lbv2_gpqa``,
+    ``lbv2_math_hard``, ``lbv2_mmlu_pro``, ``lbv2_musr``, ``lbv2_ifeval``), raw accuracies in
+    [0, 1]; :func:`lbv2_normalize` maps them to (chance, 1). Every model of the table is kept
+    (pre-registered ones too, as in the authors' analysis) unless ``core_only``; ``models``
+    replaces the base-model table and ``path`` the leaderboard file (both in the upstream
+    format).
+    """
+    name = "base_llm_leaderboard_v2_eval.csv"
+    cols = [col for col, _, _ in presets.LBV2_TARGETS.values()]
+    scores = load_scores(name, cols, ranges={c: (0.0, 1.0) for c in cols}, path=path)
+    scores = scores.rename(columns={col: tidy for tidy, (col, _, _) in
+                                    presets.LBV2_TARGETS.items()})
+    models = load_base_models() if models is None else models
+    if not isinstance(models, pd.DataFrame):
+        raise SchemaError(f"models: expected a model table (a DataFrame from "
+                          f"load_base_models), got {type(models).__name__}.")
+    if core_only:
+        require_columns(models, ["is_core"], table="models")
+        models = models[models["is_core"]]
+    clash = [c for c in scores.columns if c in models.columns]
+    if clash:
+        raise SchemaError(f"models: already has column(s) {clash}; pass the base-model table "
+                          "(load_base_models), not a table already joined with the leaderboard.")
+    out = models.join(scores, how="inner")
+    if out.empty:
+        raise SchemaError(f"{path or name}: none of its models is in the base-model table; "
+                          "the 'Model' names must match the base table's.")
+    return out
+
+
+def lbv2_chance(target: str) -> float:
+    """Chance level of a Leaderboard-v2 target (tidy name, e.g. ``"lbv2_gpqa"``)."""
+    if target not in presets.LBV2_TARGETS:
+        raise SchemaError(f"{target!r} is not a Leaderboard-v2 target; use one of "
+                          f"{list(presets.LBV2_TARGETS)}.")
+    return presets.LBV2_TARGETS[target][2]
+
+
+def lbv2_normalize(table: pd.DataFrame, targets: Sequence[str] | None = None, *,
+                   suffix: str = "_norm") -> pd.DataFrame:
+    """A copy of ``table`` with each Leaderboard-v2 target also min-max normalised to
+    (chance, 1) under ``<target><suffix>``: ``(score - chance) / (1 - chance)``.
+
+    Below-chance scores become negative (they are kept: that is information, not an error).
+    """
+    targets = list(presets.LBV2_TARGETS) if targets is None else list(targets)
+    chances = {t: lbv2_chance(t) for t in targets}
+    require_columns(table, targets, table="table")
+    out = table.copy()
+    for t, ch in chances.items():
+        out[t + suffix] = chance_normalize(out[t].astype(float), ch)
+    return out
 
 
 def load_scores(name: str, columns: Sequence[str] | None = None, *,

@@ -3,7 +3,8 @@
 :func:`publish` renders a figure once as the PNG the page shows, glues it under its label (shown
 with a ``{glue:figure}`` directive that carries the caption and the ``:name:`` used by
 ``{numref}``), and queues the figure itself (pickled) for its citation copies. :func:`render_queue`
-writes those copies, ``_build/figures/<label>.{svg,pdf}``, outside the chapter's kernel: the
+writes those copies, ``_build/figures/<label>.{svg,pdf,csv}`` (the CSV holds the plotted data,
+see :func:`plotted_data`), outside the chapter's kernel: the
 book's Sphinx extension runs it in a worker process while the next chapter executes, so the SVG
 and PDF cost nothing on the critical path. ``python -m osl.figures render`` does it by hand.
 """
@@ -18,32 +19,121 @@ import tempfile
 from pathlib import Path
 
 import matplotlib.pyplot as plt
-import seaborn as sns
 from IPython.display import Image
 
 from . import paths
 from .errors import OSLError
 from .report import glue
 
+__all__ = ["set_theme", "publish", "check_layout", "plotted_data", "family_palette",
+           "spaced_colours", "sequential_colours", "heatmap", "plot_band", "plot_prediction",
+           "plot_crossings", "render_queue"]
+
 LABEL = re.compile(r"^fig-\d\d-[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+#: Width of the book's text column in CSS pixels (a figure wider than this is scaled down to it)
+#: and the smallest text height, in pixels at that width, that a figure may show.
+PAGE_WIDTH_PX, MIN_TEXT_PX = 768, 9.0
 
 #: Seconds this process has spent in :func:`publish` (read by the benchmark).
 PUBLISH_SECONDS = [0.0]
 
 
+#: The colour-blind-safe qualitative palette every figure cycles through.
+COLORBLIND = ["#0173b2", "#de8f05", "#029e73", "#d55e00", "#cc78bc", "#ca9161", "#fbafe4",
+              "#949494", "#ece133", "#56b4e9"]
+
+#: The book's look: white panels with a light grid, readable sizes (matplotlib only, so a
+#: chapter does not pay for importing a plotting library on top of matplotlib).
+THEME = {
+    "figure.dpi": 110, "savefig.dpi": 120, "figure.figsize": (7.0, 4.2),
+    "font.size": 12.0, "axes.labelsize": 12.0, "axes.titlesize": "medium",
+    "xtick.labelsize": 11.0, "ytick.labelsize": 11.0, "legend.fontsize": "small",
+    "legend.title_fontsize": 12.0, "axes.linewidth": 1.25, "axes.facecolor": "white",
+    "axes.edgecolor": ".8", "axes.grid": True, "axes.axisbelow": True, "grid.color": ".88",
+    "grid.linewidth": 0.8, "text.color": ".15", "axes.labelcolor": ".15", "xtick.color": ".15",
+    "ytick.color": ".15", "xtick.bottom": False, "ytick.left": False, "lines.linewidth": 1.5,
+    "lines.solid_capstyle": "round", "patch.edgecolor": "w", "patch.force_edgecolor": True,
+    "font.family": ["sans-serif"],
+    "font.sans-serif": ["Arial", "DejaVu Sans", "Liberation Sans", "sans-serif"],
+    "image.cmap": "viridis", "figure.facecolor": "white", "legend.frameon": True,
+    "svg.hashsalt": "osl", "pdf.compression": 6,
+}
+
+
 def set_theme() -> None:
-    """The book's seaborn theme (call once at the top of a chapter)."""
-    sns.set_theme(context="notebook", style="whitegrid", palette="colorblind",
-                  rc={"figure.dpi": 110, "savefig.dpi": 120, "figure.figsize": (7.0, 4.2),
-                      "axes.titlesize": "medium", "legend.fontsize": "small",
-                      "svg.hashsalt": "osl", "pdf.compression": 6})
+    """The book's figure theme (call once at the top of a chapter)."""
+    from cycler import cycler
+    plt.rcParams.update(THEME)
+    plt.rcParams["axes.prop_cycle"] = cycler(color=COLORBLIND)
+
+
+def spaced_colours(n: int, lightness: float = 62.0, chroma: float = 52.0) -> list:
+    """``n`` colours evenly spaced in hue at one lightness and chroma (CIE LCh), so that no
+    colour stands out: for categories without an order, such as model families."""
+    import numpy as np
+    h = np.deg2rad(15 + 360 * np.arange(n) / max(n, 1))
+    L, a, b = lightness, chroma * np.cos(h), chroma * np.sin(h)
+    fy = (L + 16) / 116
+    f = np.stack([fy + a / 500, np.full_like(a, fy), fy - b / 200])
+    xyz = np.where(f ** 3 > 0.008856, f ** 3, (f - 16 / 116) / 7.787)
+    xyz *= np.array([[0.95047], [1.0], [1.08883]])
+    m = np.array([[3.2406, -1.5372, -0.4986], [-0.9689, 1.8758, 0.0415],
+                  [0.0557, -0.2040, 1.0570]])
+    rgb = m @ xyz
+    rgb = np.where(rgb > 0.0031308, 1.055 * np.abs(rgb) ** (1 / 2.4) - 0.055, 12.92 * rgb)
+    return [tuple(c) for c in np.clip(rgb, 0, 1).T]
 
 
 def family_palette(families) -> dict:
-    """A stable colour per family (sorted names -> a large qualitative palette)."""
+    """A stable colour per family (sorted names -> evenly spaced hues)."""
     names = sorted(set(families))
-    colours = sns.color_palette("husl", len(names))
-    return dict(zip(names, colours))
+    return dict(zip(names, spaced_colours(len(names))))
+
+
+def sequential_colours(n: int, cmap: str = "viridis", lo: float = 0.15, hi: float = 0.85) -> list:
+    """``n`` colours along a sequential colour map (for ordered categories such as cutoffs)."""
+    import numpy as np
+    cm = plt.get_cmap(cmap)
+    return [cm(x) for x in np.linspace(lo, hi, n)]
+
+
+def heatmap(ax, frame, *, annot: bool | object = True, fmt: str = ".2f", cmap: str = "viridis",
+            vmin: float | None = None, vmax: float | None = None, center: float | None = None,
+            cbar_label: str | None = None, annot_size: float = 9.0):
+    """A labelled heatmap of a DataFrame (rows down, columns across) with a colour bar.
+
+    ``annot`` is True (write each value with ``fmt``), False, or a same-shaped frame of text.
+    ``center`` makes the scale symmetric around it (for diverging maps). Returns the image.
+    """
+    import numpy as np
+    values = np.asarray(frame, dtype=float)
+    if center is not None:
+        span = np.nanmax(np.abs(values - center)) if vmin is None or vmax is None else None
+        vmin = center - span if vmin is None else vmin
+        vmax = center + span if vmax is None else vmax
+    im = ax.imshow(values, cmap=cmap, vmin=vmin, vmax=vmax, aspect="auto",
+                   interpolation="nearest")
+    ax.set_xticks(range(values.shape[1]), [str(c) for c in frame.columns], rotation=30,
+                  ha="right", rotation_mode="anchor")
+    ax.set_yticks(range(values.shape[0]), [str(i) for i in frame.index])
+    ax.grid(False)
+    if annot is not False:
+        text = np.asarray(annot) if annot is not True else None
+        norm = im.norm
+        for i in range(values.shape[0]):
+            for j in range(values.shape[1]):
+                v = values[i, j]
+                if not np.isfinite(v):
+                    continue
+                label = text[i, j] if text is not None else format(v, fmt)
+                dark = np.mean(im.cmap(norm(v))[:3]) < 0.5
+                ax.text(j, i, label, ha="center", va="center", fontsize=annot_size,
+                        color="white" if dark else ".15")
+    bar = ax.figure.colorbar(im, ax=ax, fraction=0.05, pad=0.02)
+    if cbar_label:
+        bar.set_label(cbar_label)
+    return im
 
 
 def queue_dir() -> Path:
@@ -69,6 +159,7 @@ def publish(fig: plt.Figure, label: str) -> Path:
     # whatever matplotlib backend the kernel runs (with Agg, a glued figure is only text).
     buf = io.BytesIO()
     fig.savefig(buf, format="png")
+    check_layout(fig, label)
     glue(label, Image(data=buf.getvalue(), format="png"), display=False)
     fd, tmp = tempfile.mkstemp(dir=queue, prefix=f".{label}.", suffix=".part")
     with os.fdopen(fd, "wb") as fh:
@@ -77,6 +168,97 @@ def publish(fig: plt.Figure, label: str) -> Path:
     plt.close(fig)
     PUBLISH_SECONDS[0] += time.perf_counter() - t0
     return paths.figures_dir() / f"{label}.svg"
+
+
+def check_layout(fig: plt.Figure, label: str = "figure") -> None:
+    """Refuse a figure that would be clipped or unreadable on the page.
+
+    Clipped: the tight bounding box of everything drawn (labels, tick labels, legends, titles)
+    reaches outside the canvas, so the saved files would cut it. Unreadable: some text would be
+    under :data:`MIN_TEXT_PX` pixels high once the PNG is scaled to the text column
+    (:data:`PAGE_WIDTH_PX`): make the figure narrower, use fewer panels per row, or larger fonts.
+    """
+    from matplotlib.text import Text
+    renderer = fig.canvas.get_renderer()
+    tight = fig.get_tightbbox(renderer)
+    w, h = fig.get_figwidth(), fig.get_figheight()
+    eps = 0.02  # inches
+    if tight.x0 < -eps or tight.y0 < -eps or tight.x1 > w + eps or tight.y1 > h + eps:
+        raise OSLError(
+            f"{label}: something drawn lies outside the canvas (tight box {tight.x0:.2f}..."
+            f"{tight.x1:.2f} x {tight.y0:.2f}...{tight.y1:.2f} in, canvas {w:.2f} x {h:.2f} in) "
+            "and would be clipped: call fig.tight_layout(), move the legend inside, or enlarge "
+            "the figure.")
+    dpi = plt.rcParams["savefig.dpi"]
+    dpi = fig.dpi if dpi == "figure" else float(dpi)
+    scale = min(1.0, PAGE_WIDTH_PX / (w * dpi))
+    sizes = [t.get_fontsize() for t in fig.findobj(Text)
+             if t.get_visible() and t.get_text().strip() and t.get_figure() is fig]
+    if sizes:
+        smallest = min(sizes) * dpi / 72 * scale
+        if smallest < MIN_TEXT_PX - 1e-6:
+            raise OSLError(
+                f"{label}: its smallest text ({min(sizes):.1f} pt) would be {smallest:.1f} px "
+                f"high at the page width of {PAGE_WIDTH_PX} px (minimum {MIN_TEXT_PX:g}): "
+                f"the figure is {w:.1f} in wide; make it narrower (<= "
+                f"{min(sizes) * PAGE_WIDTH_PX / (72 * MIN_TEXT_PX):.1f} in at this font size), "
+                "use fewer panels per row, or larger fonts.")
+
+
+def plotted_data(fig: plt.Figure):
+    """Everything a figure plots, as one long table: panel, series, kind, x, y (and value for
+    heatmaps). Written next to the SVG and PDF as the figure's CSV."""
+    import numpy as np
+    import pandas as pd
+    from matplotlib.collections import LineCollection, PathCollection, QuadMesh
+    from matplotlib.image import AxesImage
+    from matplotlib.patches import Rectangle
+
+    rows = []
+    for i, ax in enumerate(fig.axes):
+        if getattr(ax, "_colorbar", None) is not None:  # a colour bar plots no data
+            continue
+        panel = ax.get_title() or ax.get_ylabel() or f"panel {i + 1}"
+        xl, yl = ax.get_xlabel(), ax.get_ylabel()
+
+        def add(series, kind, xs, ys, values=None):
+            for j, (x, y) in enumerate(zip(np.ravel(xs), np.ravel(ys))):
+                rows.append({"panel": panel, "x_label": xl, "y_label": yl, "series": series,
+                             "kind": kind, "x": x, "y": y,
+                             "value": None if values is None else np.ravel(values)[j]})
+
+        for line in ax.get_lines():
+            x, y = line.get_xdata(), line.get_ydata()
+            if len(np.atleast_1d(x)) and not str(line.get_label()).startswith("_child"):
+                add(line.get_label(), "line", x, y)
+        for coll in ax.collections:
+            label = coll.get_label()
+            if isinstance(coll, PathCollection):
+                off = coll.get_offsets()
+                if len(off):
+                    add(label, "points", off[:, 0], off[:, 1])
+            elif isinstance(coll, QuadMesh):
+                arr = np.asarray(coll.get_array()).reshape(-1)
+                ny, nx = coll.get_coordinates().shape[:2]
+                yy, xx = np.meshgrid(np.arange(ny - 1) + 0.5, np.arange(nx - 1) + 0.5,
+                                     indexing="ij")
+                if arr.size == xx.size:
+                    add(label, "cell", xx, yy, arr)
+            elif isinstance(coll, LineCollection):
+                for seg in coll.get_segments():
+                    if len(seg):
+                        add(label, "segment", seg[:, 0], seg[:, 1])
+        for im in ax.images:
+            if isinstance(im, AxesImage):
+                arr = np.asarray(im.get_array())
+                yy, xx = np.indices(arr.shape[:2])
+                add(im.get_label(), "cell", xx, yy, arr[..., 0] if arr.ndim == 3 else arr)
+        for patch in ax.patches:
+            if isinstance(patch, Rectangle) and patch.get_width() and patch.get_height():
+                add(patch.get_label(), "bar", [patch.get_x() + patch.get_width() / 2],
+                    [patch.get_y() + patch.get_height()])
+    return pd.DataFrame(rows, columns=["panel", "x_label", "y_label", "series", "kind", "x",
+                                       "y", "value"])
 
 
 def render_one(pickled: Path) -> Path:
@@ -93,6 +275,10 @@ def render_one(pickled: Path) -> Path:
         os.close(fd)
         fig.savefig(tmp, format=ext, metadata=meta)
         os.replace(tmp, out / f"{label}.{ext}")
+    fd, tmp = tempfile.mkstemp(dir=out, prefix=f".{label}.", suffix=".csv")
+    os.close(fd)
+    plotted_data(fig).to_csv(tmp, index=False)
+    os.replace(tmp, out / f"{label}.csv")
     plt.close(fig)
     pickled.unlink()
     return out / f"{label}.svg"

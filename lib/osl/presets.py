@@ -123,3 +123,23 @@ BBH_PROMPTS: dict[str, tuple[str, str]] = {
     "bbh_naive": ("bbh_fewshot", "BBH naive (3-shot)"),
     "bbh_cot": ("bbh_cot_fewshot", "BBH CoT (3-shot)"),
 }
+
+#: Open LLM Leaderboard v2 targets (``base_llm_leaderboard_v2_eval.csv``): tidy name ->
+#: (upstream column, label, chance level). BBH's chance level is the mean of its 27 subtasks'
+#: (about 0.262); GPQA has four options, MMLU-Pro ten; MATH level 5 and IFEval are scored by
+#: exact match and have no guessing floor; MuSR's one in three is the value the released
+#: analysis code lists (its subtasks differ in their number of options).
+LBV2_TARGETS: dict[str, tuple[str, str, float]] = {
+    "lbv2_bbh": ("leaderboard_bbh", "BBH", sum(BBH_CHANCE.values()) / len(BBH_CHANCE)),
+    "lbv2_gpqa": ("leaderboard_gpqa", "GPQA", 0.25),
+    "lbv2_math_hard": ("leaderboard_math_hard", "MATH level 5", 0.0),
+    "lbv2_mmlu_pro": ("leaderboard_mmlu_pro", "MMLU-Pro", 0.1),
+    "lbv2_musr": ("leaderboard_musr", "MuSR", 1 / 3),
+    "lbv2_ifeval": ("leaderboard_ifeval", "IFEval", 0.0),
+}
+
+#: FLOPs cutoffs (1e21) of the authors' Leaderboard-v2 analysis: BBH at Llama-2-7B, GPQA at
+#: Qwen1.5-7B, MATH level 5 at Gemma-7B. The other three targets were not analysed there.
+LBV2_CUTOFFS_1E21: dict[str, float] = {
+    "lbv2_bbh": 84.0, "lbv2_gpqa": 168.0, "lbv2_math_hard": 252.0,
+}

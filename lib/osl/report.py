@@ -24,6 +24,9 @@ from . import paths
 from .errors import OSLError
 from .reported import KINDS, paper_value
 
+__all__ = ["Report", "verdict", "overall_verdict", "verdict_table", "verdict_rows",
+           "load_results", "glue"]
+
 REPRODUCED, PARTLY, NOT_REPRODUCED, NO_VERDICT = "reproduced", "partly", "not reproduced", "—"
 #: Words for a data fact (a count): shown beside the data, never part of a chapter's verdict.
 MATCHES, DIFFERS = "matches", "differs"
@@ -98,9 +101,16 @@ class Report:
         self.numbers: dict[str, dict] = {}
         self._t0 = time.perf_counter()
 
-    def add(self, key: str, value: float, *, description: str | None = None,
-            paper: float | None = None, tolerance: float | None = None) -> float:
-        """Record (and glue) one number; paper value/tolerance default to :mod:`osl.reported`."""
+    def add(self, key: str, value: float | str, *, description: str | None = None,
+            paper: float | None = None, tolerance: float | None = None) -> float | str:
+        """Record (and glue) one number; paper value/tolerance default to :mod:`osl.reported`.
+
+        A string value (e.g. a list of selected families) is recorded and glued as text,
+        never judged: it takes no reference.
+        """
+        if isinstance(value, str):
+            return self._add_text(key, value, description=description, paper=paper,
+                                  tolerance=tolerance)
         known = paper_value(self.chapter, key)
         kind, op = "paper", ""
         if known is not None:
@@ -120,7 +130,21 @@ class Report:
             glue(f"{key}_paper", paper)
         return value
 
-    def __getitem__(self, key: str) -> float:
+    def _add_text(self, key: str, value: str, *, description, paper, tolerance) -> str:
+        known = paper_value(self.chapter, key)
+        if paper is not None or tolerance is not None or (known is not None
+                                                          and known.value is not None):
+            raise OSLError(f"{key}: a text value is never judged; give it no paper value or "
+                           "tolerance.")
+        description = description or (known.description if known is not None else None)
+        if description is None:
+            raise OSLError(f"{key}: give a description (it is not in osl.reported for {self.chapter}).")
+        self.numbers[key] = {"value": value, "paper": None, "tolerance": None,
+                             "description": description, "kind": "paper", "op": ""}
+        glue(key, value)
+        return value
+
+    def __getitem__(self, key: str) -> float | str:
         return self.numbers[key]["value"]
 
     def table(self, only_paper: bool = False) -> pd.DataFrame:

@@ -7,6 +7,8 @@ records of this build. Both grow as chapters are added.
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 from docutils import nodes
 from sphinx.util.docutils import SphinxDirective
 
@@ -52,6 +54,40 @@ class ApiDirective(SphinxDirective):
             out += [section, _simple_table(["Name and signature", "Kind", "What it does"], rows,
                                            (45, 10, 45), ["osl-api"])]
         return out
+
+
+class ProvenanceDirective(SphinxDirective):
+    """``{osl-provenance}``: the data registry (source, pinned commit, licence) and, per file,
+    its size, SHA-256 and whether the cached copy verifies, read when the book is built."""
+
+    def run(self):
+        from . import data
+        reg = data.registry()
+        intro = nodes.paragraph(text=f"Source: {reg['source']}, commit {reg['commit']} "
+                                     f"({reg['commit_date']}), licence {reg['licence']}.")
+        rows = []
+        for name, e in reg["files"].items():
+            ok = data.sha256(data.fetch(name)) == e["sha256"]
+            digest = nodes.paragraph()
+            digest += nodes.literal(text=e["sha256"], classes=["osl-digest"])
+            rows.append([name, f"{e['bytes']:,}", digest, "yes" if ok else "NO"])
+        return [intro, _simple_table(["File", "Bytes", "SHA-256", "Verified"], rows,
+                                     (30, 10, 50, 10), ["osl-provenance"])]
+
+
+class VersionsDirective(SphinxDirective):
+    """``{osl-versions}``: Python and the versions of the packages the book is built with."""
+
+    PACKAGES = ("osl", "numpy", "pandas", "scipy", "matplotlib", "seaborn", "statsmodels",
+                "pooch", "jupyter-book", "sphinx", "myst-nb", "jupytext")
+
+    def run(self):
+        import platform
+        from importlib.metadata import version
+        intro = nodes.paragraph(text=f"Python {platform.python_version()} on "
+                                     f"{platform.system()} {platform.machine()}.")
+        rows = [[p, version(p)] for p in self.PACKAGES]
+        return [intro, _simple_table(["Package", "Version"], rows, (50, 50), ["osl-versions"])]
 
 
 def _plain(text: str) -> str:
@@ -160,7 +196,47 @@ def _table(app, docname: str) -> list[nodes.Node]:
     return [summary, rubric, rows_table]
 
 
+FIGURE_FORMATS = (("svg", "SVG"), ("pdf", "PDF"), ("csv", "data (CSV)"))
+
+
+def _figure_links(app, doctree, docname):
+    """Under every labelled figure (``fig-NN-...``): links to its SVG, PDF and the CSV of its
+    plotted data; the image itself links to the full-size SVG."""
+    up = "../" * docname.count("/")
+    for fig in list(doctree.findall(nodes.figure)):
+        label = next((i for i in fig["ids"] if i.startswith("fig-")), None)
+        if label is None:
+            continue
+        href = {ext: f"{up}_static/figures/{label}.{ext}" for ext, _ in FIGURE_FORMATS}
+        for img in list(fig.findall(nodes.image)):
+            if not isinstance(img.parent, nodes.reference):
+                ref = nodes.reference("", "", refuri=href["svg"], classes=["osl-figure-zoom"])
+                img.replace_self(ref)
+                ref += img
+        para = nodes.paragraph(classes=["osl-figure-links"])
+        para += nodes.Text("Download: ")
+        for i, (ext, text) in enumerate(FIGURE_FORMATS):
+            if i:
+                para += nodes.Text(" · ")
+            para += nodes.reference("", text, refuri=href[ext])
+        fig += para
+
+
+def _copy_figures(app, exception):
+    """Put the figures' SVG, PDF and CSV copies into the site, where the links point."""
+    if exception is not None or app.builder.format != "html":
+        return
+    import shutil
+    from . import paths
+    target = Path(app.outdir) / "_static" / "figures"
+    target.mkdir(parents=True, exist_ok=True)
+    for f in paths.figures_dir().glob("fig-*"):
+        if f.suffix in (".svg", ".pdf", ".csv"):
+            shutil.copyfile(f, target / f.name)
+
+
 def _resolve(app, doctree, docname):
+    _figure_links(app, doctree, docname)
     for node in list(doctree.findall(verdicts_placeholder)):
         node.replace_self(_table(app, docname))  # a list: summary, heading, one row per number
     for node in list(doctree.findall(runtimes_placeholder)):
@@ -201,14 +277,76 @@ class _FigureRenderer:
         render_queue()  # anything queued after the last page was read
 
 
+MATHJAX = ("node_modules", "mathjax", "es5", "tex-svg-full.js")
+
+
+def _mathjax_source():
+    from . import paths
+    return paths.PROJECT_ROOT.joinpath(*MATHJAX)
+
+
+def _check_mathjax(app):
+    if app.builder.format == "html" and not _mathjax_source().is_file():
+        from sphinx.errors import ExtensionError
+        raise ExtensionError(f"MathJax is missing ({'/'.join(MATHJAX)}): run `make env` (or "
+                             "`npm ci`) so the book can serve its formulas without a CDN.")
+
+
+def _copy_mathjax(app, exception):
+    """Copy the pinned MathJax into the site, where ``mathjax_path`` points."""
+    if exception is not None or app.builder.format != "html":
+        return
+    import shutil
+    target = Path(app.outdir) / "_static" / "mathjax" / MATHJAX[-1]
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(_mathjax_source(), target)
+
+
+def _renumber_single_chapter(app, env):
+    """In a one-chapter build (``make chapter``, which sets ``OSL_CHAPTER``), give the chapter
+    the number it has in the whole book: its sections, figures and tables, and its entry in the
+    navigation, are shifted from 1 to that number."""
+    import os
+    name = os.environ.get("OSL_CHAPTER")
+    doc = f"notebooks/{name}"
+    if not name or doc not in env.toc_secnumbers:
+        return
+    from .build import chapter_number
+    shift = chapter_number(name) - 1
+    if not shift:
+        return
+
+    def moved(num):
+        return (num[0] + shift,) + tuple(num[1:]) if num else num
+
+    env.toc_secnumbers[doc] = {k: moved(v) for k, v in env.toc_secnumbers[doc].items()}
+    env.toc_fignumbers[doc] = {t: {k: moved(v) for k, v in ids.items()}
+                               for t, ids in env.toc_fignumbers.get(doc, {}).items()}
+    for ref in env.tocs[doc].findall(nodes.reference):  # what the navigation shows
+        if ref.get("secnumber"):
+            ref["secnumber"] = moved(tuple(ref["secnumber"]))
+
+
+def _static_files(app, config):
+    config.html_static_path.append(str(Path(__file__).parent / "static"))
+
+
 def setup(app):
+    app.connect("config-inited", _static_files)
+    app.connect("env-check-consistency", _renumber_single_chapter)  # after numbering
+    app.add_css_file("osl.css")
+    app.connect("builder-inited", _check_mathjax)
+    app.connect("build-finished", _copy_mathjax)
     renderer = _FigureRenderer()
     app.connect("doctree-read", renderer.submit)
     app.connect("build-finished", renderer.finish)
+    app.connect("build-finished", _copy_figures)  # after the renderer has written them
     app.add_node(verdicts_placeholder)
     app.add_node(runtimes_placeholder)
     app.add_directive("osl-verdicts", VerdictsDirective)
     app.add_directive("osl-api", ApiDirective)
     app.add_directive("osl-runtimes", RuntimesDirective)
+    app.add_directive("osl-provenance", ProvenanceDirective)
+    app.add_directive("osl-versions", VersionsDirective)
     app.connect("doctree-resolved", _resolve)
     return {"version": "0.1", "parallel_read_safe": True, "parallel_write_safe": True}
