@@ -148,6 +148,7 @@ PAPER: dict[str, dict[str, PaperValue]] = {
             "models) have a lower held-out MSE than log-FLOPs; the paper's claim that "
             "capabilities predict better than compute, judged by: at least half",
             "Sec. 4, Figs. 4 and 6", kind="criterion", op=">="),
+    },
     "06_model_selection": {
         "n_combinations": PaperValue(
             431_909, 0, "family combinations searched on the core pool (Llama-2 plus 1 to 9 of "
