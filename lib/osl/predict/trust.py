@@ -66,9 +66,10 @@ PREDICTORS = (PC_CHOSEN, PC_PAPER, "log-FLOPs", "log-size", "family + log-FLOPs"
 WITH_INTERVALS = (PC_CHOSEN, PC_PAPER, "log-FLOPs", "log-size")
 POST_TARGETS = ("gsm8k_naive", "gsm8k_cot", "gsm8k_sc", "bbh_naive", "bbh_cot")
 #: The reduced grid the book's chapter runs within its time budget: every target and group,
-#: every other rung of the cutoff ladder (24, 84, 336), the three top-k shares but no
-#: leave-one-out, every predictor, intervals for the default predictor only, 30 resamples.
-REDUCED = {"cutoffs": (24.0, 84.0, 336.0), "shares": SHARES, "loo": False,
+#: two rungs of the cutoff ladder (24 and 168, an order of magnitude below and twice
+#: Llama-2-7B's compute), the three top-k shares but no leave-one-out, every predictor,
+#: intervals for the default predictor only, 30 resamples.
+REDUCED = {"cutoffs": (24.0, 168.0), "shares": SHARES, "loo": False,
            "intervals": (PC_CHOSEN,), "n_boot": 30}
 _MEMORY: dict[str, "TrustGrid"] = {}
 
@@ -138,16 +139,16 @@ def grid_tables() -> dict[str, pd.DataFrame]:
     out = {"emergent": data.load_emergent(), "post-training": data.load_post_training(),
            "agents": data.load_agents()}
     if hasattr(data, "load_leaderboard_v2"):
-        out["leaderboard-v2"] = data.load_leaderboard_v2()
+        out["leaderboard-v2"] = data.load_leaderboard_v2(core_only=True)
     return out
 
 
-def _leaderboard_targets(table: pd.DataFrame) -> list[str]:
-    targets = getattr(presets, "LEADERBOARD_V2_TARGETS", None)
-    if targets is None:
-        return []
-    names = list(targets) if not isinstance(targets, dict) else list(targets)
-    return [t for t in names if t in table]
+def _leaderboard_specs(table: pd.DataFrame) -> list[tuple[str, dict]]:
+    """(target, ScalingPredictor kwargs) of every Leaderboard-v2 target in ``table``: the
+    eight base benchmarks, the floored sigmoid, the target mapped to (chance, 1)."""
+    targets = getattr(presets, "LBV2_TARGETS", {})
+    return [(t, {"chance": chance} if chance else {}) for t, (_, _, chance) in targets.items()
+            if t in table]
 
 
 def _jobs(tables, groups, cutoffs, shares, loo):
@@ -162,7 +163,8 @@ def _jobs(tables, groups, cutoffs, shares, loo):
     if "post-training" in groups:
         specs += [("post-training", t, {"benchmarks": no_gsm8k}) for t in POST_TARGETS]
     if "leaderboard-v2" in groups and "leaderboard-v2" in tables:
-        specs += [("leaderboard-v2", t, {}) for t in _leaderboard_targets(tables["leaderboard-v2"])]
+        specs += [("leaderboard-v2", t, kw) for t, kw in
+                  _leaderboard_specs(tables["leaderboard-v2"])]
     by_kw: dict[tuple, list] = {}
     for g, t, kw in specs:
         by_kw.setdefault((g, repr(sorted(kw.items()))), []).append((t, kw))
@@ -377,7 +379,7 @@ def preregistered_test(*, n_boot: int = 40, seed: int = 0,
         lb = data.load_leaderboard_v2()
         if "is_core" in lb and "is_preregistered" in lb:
             tables["leaderboard-v2"] = lb
-            specs += [("leaderboard-v2", t, {}) for t in _leaderboard_targets(lb)]
+            specs += [("leaderboard-v2", t, kw) for t, kw in _leaderboard_specs(lb)]
     by_kw: dict[tuple, list] = {}
     for g, t, kw in specs:
         by_kw.setdefault((g, repr(sorted(kw.items()))), []).append((t, kw))
