@@ -125,6 +125,11 @@ class TrustGrid:
                                    values="mse")
         if a not in m or b not in m:
             raise ArgumentError(f"wins: unknown predictor(s); have {list(m.columns)}.")
+        if a == b:
+            raise ArgumentError("wins: compare two different predictors.")
+        bad = [c for c in by if c not in ("group", "target", "split")]
+        if bad:
+            raise ArgumentError(f"wins: by must name 'group', 'target' or 'split', got {bad}.")
         both = m[[a, b]].dropna()
         w = (both[a] < both[b]).astype(float)
         if not by:
