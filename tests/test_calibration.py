@@ -140,3 +140,18 @@ def test_argument_errors_are_argument_errors():
     p = ScalingPredictor(predictor="log_flops").fit(models, "target")
     with pytest.raises(ArgumentError):
         p.bootstrap(20, 0).predict(models, interval=None)
+
+
+def test_compare_offers_both_intervals():
+    from osl.predict import compare
+    models = logit_noise_models(seed=8)
+    split = cutoff_split(models, 10 ** 0.8)
+    kw = dict(n_boot=100, seed=0)
+    new = compare(models, ["target"], split, {"f": {"predictor": "log_flops"}}, **kw)
+    old = compare(models, ["target"], split, {"f": {"predictor": "log_flops"}},
+                  interval="bootstrap", **kw)
+    assert old.metrics["mse"].iloc[0] == new.metrics["mse"].iloc[0]
+    assert new.metrics["coverage"].iloc[0] >= old.metrics["coverage"].iloc[0]
+    with pytest.raises(ArgumentError, match="interval"):
+        compare(models, ["target"], split, {"f": {"predictor": "log_flops"}},
+                interval="wide", **kw)
