@@ -11,8 +11,9 @@ Groups (:data:`GROUPS`) and their splits:
   FLOPs cutoffs (models of unknown compute belong to neither side);
 * ``post-training``: GSM8K naive / CoT / self-consistency and BBH naive / CoT (benchmarks
   without GSM8K), the same ladder;
-* ``leaderboard-v2``: the Open LLM Leaderboard v2 targets of base models, the same ladder
-  (only when the data loader ``osl.data.load_leaderboard_v2`` exists);
+* ``leaderboard-v2``: the Open LLM Leaderboard v2 targets of base models (mapped to
+  (chance, 1)), the same ladder plus the paper's appendix cutoff of each target (BBH 84, GPQA
+  168, MATH level 5 252, in 1e21 FLOPs);
 * ``agents``: AgentBench and AgentBoard targets of instruct models (compute mostly unknown):
   the strongest share of models held out (a ladder of shares) and every model held out alone.
 
@@ -179,10 +180,15 @@ def _jobs(tables, groups, cutoffs, shares, loo):
         f = m["flops_1e21"].to_numpy(dtype=float)
         known = np.isfinite(f)
         kw = items[0][1]
-        for c in cutoffs:
+        # Leaderboard-v2 targets are also cut where the paper's appendix cuts them.
+        extra = {t: c for t, c in getattr(presets, "LBV2_CUTOFFS_1E21", {}).items()
+                 if g == "leaderboard-v2" and c not in cutoffs}
+        for c in list(cutoffs) + sorted(set(extra.values())):
             tr, te = known & (f <= c), known & (f > c)
             ts = [t for t, _ in items
-                  if (tr & m[t].notna().to_numpy()).sum() >= 6 and (te & m[t].notna().to_numpy()).any()]
+                  if (c in cutoffs or extra.get(t) == c)
+                  and (tr & m[t].notna().to_numpy()).sum() >= 6
+                  and (te & m[t].notna().to_numpy()).any()]
             if ts:
                 jobs.append((g, ts, f"cutoff {c:g}", "cutoff", c, m, tr,
                              {t: te & m[t].notna().to_numpy() for t in ts}, kw, "compute"))
