@@ -420,7 +420,7 @@ def _choose_ks(jobs) -> dict[tuple, int]:
         for its, in_tr, in_te in _inner_splits(m, ts, tr, inner):
             for k in (1, 2, 3):
                 for t in its:
-                    p = batch.add(m, t, in_tr, {**kw, "n_pcs": k})
+                    p = batch.add(m, t, in_tr, {**kw, "n_pcs": k, "reference": None})
                     if p is not None:
                         inner_fits.append((j, t, k, p, in_te & m[t].notna().to_numpy()))
     batch.solve()
@@ -481,7 +481,7 @@ def sensitivity(tables: dict | None = None, *, cutoff: float = presets.DEFAULT_C
                               {"n_pcs": min(k, len(bench) - 1),
                                "benchmarks": tuple(x for x in bench if x != b)}) for b in bench]
             for factor, setting, extra in variants:
-                p = batch.add(m, t, tr, {**kw, **extra})
+                p = batch.add(m, t, tr, {**kw, **extra, "reference": None})
                 if p is not None:
                     common = te[t] & (m["flops_1e21"].to_numpy(dtype=float) > top)
                     runs.append((g, t, factor, setting, p, m, common))
@@ -514,7 +514,10 @@ def _run(jobs, config, progress) -> TrustGrid:
             for t in ts:
                 if name in (PC_CHOSEN, PC_PAPER):
                     k = ks[j, t] if name == PC_CHOSEN else 3
-                    est = batch.add(m, t, tr, {**kw, "n_pcs": k})
+                    # Only the emergent fits of the crossing backtest need the compute axis.
+                    axis = g == "emergent" and kind == "cutoff" and name == PC_CHOSEN
+                    est = batch.add(m, t, tr, {**kw, "n_pcs": k,
+                                               **({} if axis else {"reference": None})})
                 elif not compute_ok and name != "training mean":
                     continue
                 elif name in ("log-FLOPs", "log-size"):
