@@ -139,20 +139,18 @@ class TrustGrid:
 
 
 def grid_tables() -> dict[str, pd.DataFrame]:
-    """The tables the grid reads: emergent, post-training, agents and (if its loader exists)
-    Leaderboard v2."""
+    """The tables the grid reads, by group: the core set's emergent, post-training and
+    Leaderboard-v2 tables, and the instruct models' agent table."""
     from .. import data
-    out = {"emergent": data.load_emergent(), "post-training": data.load_post_training(),
-           "agents": data.load_agents()}
-    if hasattr(data, "load_leaderboard_v2"):
-        out["leaderboard-v2"] = data.load_leaderboard_v2(core_only=True)
-    return out
+    return {"emergent": data.load_emergent(), "post-training": data.load_post_training(),
+            "leaderboard-v2": data.load_leaderboard_v2(core_only=True),
+            "agents": data.load_agents()}
 
 
 def _leaderboard_specs(table: pd.DataFrame) -> list[tuple[str, dict]]:
     """(target, ScalingPredictor kwargs) of every Leaderboard-v2 target in ``table``: the
     eight base benchmarks, the floored sigmoid, the target mapped to (chance, 1)."""
-    targets = getattr(presets, "LBV2_TARGETS", {})
+    targets = presets.LBV2_TARGETS
     return [(t, {"chance": chance} if chance else {}) for t, (_, _, chance) in targets.items()
             if t in table]
 
@@ -181,7 +179,7 @@ def _jobs(tables, groups, cutoffs, shares, loo):
         known = np.isfinite(f)
         kw = items[0][1]
         # Leaderboard-v2 targets are also cut where the paper's appendix cuts them.
-        extra = {t: c for t, c in getattr(presets, "LBV2_CUTOFFS_1E21", {}).items()
+        extra = {t: c for t, c in presets.LBV2_CUTOFFS_1E21.items()
                  if g == "leaderboard-v2" and c not in cutoffs}
         for c in list(cutoffs) + sorted(set(extra.values())):
             tr, te = known & (f <= c), known & (f > c)
@@ -369,8 +367,8 @@ def preregistered_test(*, n_boot: int = 40, seed: int = 0,
                        intervals: Sequence[str] = (PC_CHOSEN, "log-FLOPs"),
                        levels: Sequence[float] = LEVELS) -> TrustGrid:
     """The forward test: every predictor fitted on the paper's core set and scored on the
-    models pre-registered before their release, on every emergent and post-training target
-    (and Leaderboard-v2 target, when its loader exists) they have a score for. The number of
+    models pre-registered before their release, on every emergent, post-training and
+    Leaderboard-v2 target they have a score for. The number of
     PCs is chosen on the core set (inner split by compute). Returns a :class:`TrustGrid` whose
     split is ``"pre-registered"``."""
     from .. import data
@@ -386,11 +384,8 @@ def preregistered_test(*, n_boot: int = 40, seed: int = 0,
               "post-training": data.load_post_training(core_only=False)}
     specs = [("emergent", t, emergent_setup(t, "paper")[1]) for t in presets.EMERGENT_TASKS]
     specs += [("post-training", t, {"benchmarks": no_gsm8k}) for t in POST_TARGETS]
-    if hasattr(data, "load_leaderboard_v2"):
-        lb = data.load_leaderboard_v2()
-        if "is_core" in lb and "is_preregistered" in lb:
-            tables["leaderboard-v2"] = lb
-            specs += [("leaderboard-v2", t, kw) for t, kw in _leaderboard_specs(lb)]
+    tables["leaderboard-v2"] = lb = data.load_leaderboard_v2()
+    specs += [("leaderboard-v2", t, kw) for t, kw in _leaderboard_specs(lb)]
     by_kw: dict[tuple, list] = {}
     for g, t, kw in specs:
         by_kw.setdefault((g, repr(sorted(kw.items()))), []).append((t, kw))
