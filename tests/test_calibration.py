@@ -108,6 +108,10 @@ def test_calibration_uses_only_training_models():
     p2 = ScalingPredictor(predictor="log_flops").fit(other, "target", split.train)
     np.testing.assert_array_equal(calibrate(p1).scores, calibrate(p2).scores)
     assert calibrate(p1) is calibrate(p1)
+    # Refitting the same object on other models invalidates the cached calibration.
+    before = calibrate(p1)
+    p1.fit(models, "target", cutoff_split(models, 10 ** 2.0).train)
+    assert calibrate(p1) is not before and calibrate(p1).n != before.n
     # An explicit order (log10 FLOPs) is an equally valid inner split here.
     lf = models["log10_flops"].to_numpy()[p1.rows_]
     assert calibrate(p1, order=lf).n > 0

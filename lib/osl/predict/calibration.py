@@ -156,6 +156,11 @@ def calibrate_many(predictors: Sequence[ScalingPredictor],
     return _calibrate(predictors, qs, [None] * len(predictors))
 
 
+def _fit_key(p: ScalingPredictor) -> tuple:
+    """What a cached calibration depends on: the fitted link and the training rows."""
+    return (p.params_.tobytes(), p.rows_.tobytes(), p.y_train_.tobytes())
+
+
 def _calibrate(predictors, qs, orders) -> list[Calibration]:
     out: list = [None] * len(predictors)
     problems: dict[tuple, list] = {}   # (n_features, link) -> [(i, X_in, y_in, init)]
@@ -163,8 +168,8 @@ def _calibrate(predictors, qs, orders) -> list[Calibration]:
     for i, (p, order) in enumerate(zip(predictors, orders)):
         default = order is None and qs == INNER_QUANTILES
         cached = getattr(p, "_calibration", None)
-        if default and cached is not None:
-            out[i] = cached
+        if default and cached is not None and cached[0] == _fit_key(p):
+            out[i] = cached[1]
             continue
         f, raw, y = p.features, p.raw_train_, p.y_train_
         z = p.X_train_ @ p.params_[1:-1]
@@ -210,7 +215,7 @@ def _calibrate(predictors, qs, orders) -> list[Calibration]:
         cal = Calibration(np.concatenate(sc) if sc else np.zeros(0), len(sc), float(z.max()),
                           spread if spread > 0 else 1.0)
         if orders[i] is None and qs == INNER_QUANTILES:
-            p._calibration = cal
+            p._calibration = (_fit_key(p), cal)  # valid until the predictor is refitted
         out[i] = cal
     return out
 

@@ -565,7 +565,7 @@ def _run(jobs, config, progress) -> TrustGrid:
                             "actual": y, "mean": mean})
         if i in boots:
             olds = _bootstrap_intervals(boots[i], raw[sel], config["levels"])
-            cal = est._calibration
+            cal = calibrate_many([est])[0]  # cached by the batched call above
             for L in config["levels"]:
                 tag = int(round(100 * L))
                 lo, hi = olds[L]
