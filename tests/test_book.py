@@ -32,6 +32,10 @@ REQUIRED_KEYS = {
     "07_limits": {"share_lbv2_targets_predictable"} | {
         f"lbv2_{t}_test_mse_{p}" for t in ("bbh", "gpqa", "math_hard")
         for p in ("pc3", "logflops", "logsize")},
+    "08_beyond_scale": {f"efficiency_multiplier_{f}" for f in ("phi", "yi_1_5", "gemma_2", "qwen",
+                                                               "qwen1_5")}
+    | {"cot_multiplier_gsm8k_low", "cot_multiplier_gsm8k_high", "sc_multiplier_gsm8k",
+       "cot_multiplier_bbh_low", "cot_multiplier_bbh_high", "instruct_multiplier_median"},
 }
 
 

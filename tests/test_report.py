@@ -127,6 +127,15 @@ def test_layout_check_refuses_clipped_and_tiny_text():
     plt.close("all")
 
 
+def test_render_refuses_a_clipped_figure(build):
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    fig.text(0.97, 0.5, "a note that runs off the right edge")  # no layout pass moves it
+    figures.publish(fig, "fig-01-clipped")  # text size is fine: queued
+    with pytest.raises(OSLError, match="fig-01-clipped.*outside the canvas"):
+        figures.render_queue()
+    assert not (build / "figures" / "fig-01-clipped.svg").exists()
+
+
 def test_plotted_data_lists_lines_points_bars_and_cells():
     import numpy as np
     import pandas as pd

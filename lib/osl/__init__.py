@@ -25,6 +25,8 @@ _WHERE = {
     "fit_capability_space": "space", "read_table": "table",
     "SubsetSearch": "selection", "evaluate_subsets": "selection", "pool_scores": "selection",
     "search_scores": "selection", "search_subsets": "selection", "vopt_objective": "selection",
+    "compute_multiplier": "multipliers", "family_bootstrap": "multipliers",
+    "fit_ood": "ood",
 }
 __all__ = sorted(_WHERE)
 

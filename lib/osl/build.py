@@ -6,9 +6,10 @@
 instead of executing the chapters one after another. ``make book`` cleans ``_build`` first, so
 the cache never holds results of older code.
 
-``python -m osl.build toc NAME`` prints a copy of ``_toc.yml`` that keeps the book's own pages
-(intro, method, reproducibility, citation, references) and only the chapter ``NAME``, so that a
-single chapter builds, with working cross-references and citations, in seconds.
+``python -m osl.build toc NAME`` prints a copy of ``_toc.yml`` that keeps the book's own prose
+pages (intro, method, reproducibility, citation, references) and only the chapter ``NAME``, so
+that a single chapter builds, with working citations, in seconds (links to the pages left out
+are shown as plain text in that build; the whole book checks them).
 """
 from __future__ import annotations
 
@@ -45,9 +46,12 @@ def chapter_toc(name: str) -> dict:
     if name not in chapter_names():
         raise OSLError(f"No chapter {name!r}. Chapters: {', '.join(chapter_names())}.")
     toc = yaml.safe_load((paths.PROJECT_ROOT / "_toc.yml").read_text())
+    # Other chapters and the book's other executed pages stay out: only this chapter runs.
+    executed = set(notebook_pages())
     for part in toc.get("parts", []):
         part["chapters"] = [c for c in part["chapters"]
-                            if not c["file"].startswith("notebooks/") or c["file"] == f"notebooks/{name}"]
+                            if c["file"] == f"notebooks/{name}" or
+                            (not c["file"].startswith("notebooks/") and c["file"] not in executed)]
     toc["parts"] = [p for p in toc.get("parts", []) if p["chapters"]]
     return toc
 

@@ -180,9 +180,15 @@ class CapabilityFit:
     def impute(self, X: np.ndarray) -> np.ndarray:
         """Fill the NaN cells of new rows (m, p) with each fitted rank-1 model: (B, m, p)."""
         X = np.asarray(X, float)
-        if not np.isnan(X).any():
+        rows = np.isnan(X).any(axis=1)
+        if not rows.any():
             return np.broadcast_to(X, (self.n_fits,) + X.shape)
-        return impute_rows(X, self.mean, self.std, self.center, self.component)
+        if rows.all():
+            return impute_rows(X, self.mean, self.std, self.center, self.component)
+        # Only rows with a blank cell need the fitted models; complete rows are copied.
+        out = np.repeat(X[None], self.n_fits, axis=0)
+        out[:, rows] = impute_rows(X[rows], self.mean, self.std, self.center, self.component)
+        return out
 
     def transform(self, X: np.ndarray, k: int | None = None) -> np.ndarray:
         """Capability coordinates PC-1..PC-k of rows (m, p), imputed first: (B, m, k)."""

@@ -25,11 +25,11 @@ from . import paths
 from .errors import OSLError
 from .report import glue
 
-__all__ = ["set_theme", "publish", "check_layout", "plotted_data", "family_palette",
+__all__ = ["set_theme", "publish", "check_layout", "check_clipping", "check_text_size", "plotted_data", "family_palette",
            "spaced_colours", "sequential_colours", "heatmap", "plot_band", "plot_prediction",
            "plot_crossings", "render_queue"]
 
-LABEL = re.compile(r"^fig-\d\d-[a-z0-9]+(?:-[a-z0-9]+)*$")
+LABEL = re.compile(r"^fig-(?:\d\d|[a-z]+)-[a-z0-9]+(?:-[a-z0-9]+)*$")  # chapter number or page name
 
 #: Width of the book's text column in CSS pixels (a figure wider than this is scaled down to it)
 #: and the smallest text height, in pixels at that width, that a figure may show.
@@ -147,7 +147,8 @@ def publish(fig: plt.Figure, label: str) -> Path:
     Returns the path the SVG will have once :func:`render_queue` has run.
     """
     if not LABEL.match(label):
-        raise OSLError(f"Figure label {label!r} must look like 'fig-01-what-it-shows'.")
+        raise OSLError(f"Figure label {label!r} must look like 'fig-01-what-it-shows' (a "
+                       "chapter number or a book page's short name, then what it shows).")
     import time
     t0 = time.perf_counter()
     queue = queue_dir()
@@ -159,7 +160,7 @@ def publish(fig: plt.Figure, label: str) -> Path:
     # whatever matplotlib backend the kernel runs (with Agg, a glued figure is only text).
     buf = io.BytesIO()
     fig.savefig(buf, format="png")
-    check_layout(fig, label)
+    check_text_size(fig, label)  # cheap; the clipping check runs with the citation copies
     glue(label, Image(data=buf.getvalue(), format="png"), display=False)
     fd, tmp = tempfile.mkstemp(dir=queue, prefix=f".{label}.", suffix=".part")
     with os.fdopen(fd, "wb") as fh:
@@ -171,14 +172,16 @@ def publish(fig: plt.Figure, label: str) -> Path:
 
 
 def check_layout(fig: plt.Figure, label: str = "figure") -> None:
-    """Refuse a figure that would be clipped or unreadable on the page.
+    """Refuse a figure that would be clipped or unreadable on the page: both checks of
+    :func:`check_clipping` and :func:`check_text_size`."""
+    check_text_size(fig, label)
+    check_clipping(fig, label)
 
-    Clipped: the tight bounding box of everything drawn (labels, tick labels, legends, titles)
-    reaches outside the canvas, so the saved files would cut it. Unreadable: some text would be
-    under :data:`MIN_TEXT_PX` pixels high once the PNG is scaled to the text column
-    (:data:`PAGE_WIDTH_PX`): make the figure narrower, use fewer panels per row, or larger fonts.
-    """
-    from matplotlib.text import Text
+
+def check_clipping(fig: plt.Figure, label: str = "figure") -> None:
+    """Refuse a figure whose drawn elements (labels, tick labels, legends, titles) reach outside
+    the canvas, so that the saved files would cut them. Measuring every text's extent costs a
+    few tenths of a second, so :func:`render_one` runs it, off the chapter's critical path."""
     renderer = fig.canvas.get_renderer()
     tight = fig.get_tightbbox(renderer)
     w, h = fig.get_figwidth(), fig.get_figheight()
@@ -189,6 +192,14 @@ def check_layout(fig: plt.Figure, label: str = "figure") -> None:
             f"{tight.x1:.2f} x {tight.y0:.2f}...{tight.y1:.2f} in, canvas {w:.2f} x {h:.2f} in) "
             "and would be clipped: call fig.tight_layout(), move the legend inside, or enlarge "
             "the figure.")
+
+
+def check_text_size(fig: plt.Figure, label: str = "figure") -> None:
+    """Refuse a figure whose smallest text would be under :data:`MIN_TEXT_PX` pixels high once
+    the PNG is scaled to the text column (:data:`PAGE_WIDTH_PX`): make the figure narrower,
+    use fewer panels per row, or larger fonts."""
+    from matplotlib.text import Text
+    w = fig.get_figwidth()
     dpi = plt.rcParams["savefig.dpi"]
     dpi = fig.dpi if dpi == "figure" else float(dpi)
     scale = min(1.0, PAGE_WIDTH_PX / (w * dpi))
@@ -270,6 +281,7 @@ def render_one(pickled: Path) -> Path:
         fig = pickle.load(fh)
     out = pickled.parent.parent
     label = pickled.stem
+    check_clipping(fig, label)
     for ext, meta in (("svg", {"Date": None}), ("pdf", {"CreationDate": None})):
         fd, tmp = tempfile.mkstemp(dir=out, prefix=f".{label}.", suffix=f".{ext}")
         os.close(fd)

@@ -52,8 +52,9 @@ NONGSM_BENCHMARKS: tuple[str, ...] = tuple(b for b in presets.BASE_BENCHMARKS if
 #: The authors' link: a plain sigmoid fitted with a Huber loss of threshold 1.
 AUTHORS_LINK = LinkSpec(floor=False, loss="huber", huber_delta=1.0)
 
-#: A ladder of FLOPs cutoffs (1e21) to test how each verdict depends on the split.
-LADDER_1E21: tuple[float, ...] = (40.0, 84.0, 168.0, 252.0, 432.0)
+#: The book's ladder of FLOPs cutoffs (1e21 FLOPs; doubling around Llama-2-7B's 84), to test
+#: how each verdict depends on the split.
+LADDER_1E21: tuple[float, ...] = (12.0, 24.0, 48.0, 84.0, 168.0, 336.0)
 
 VARIANTS = {
     "authors": "known-compute families (pre-registered included), 7 benchmarks (no GSM8K), "

@@ -155,7 +155,8 @@ class Report:
                 continue
             diff = None if n["paper"] is None else n["value"] - n["paper"]
             rows.append({"quantity": n["description"], "key": key,
-                         "reference kind": KINDS.get(n["kind"], n["kind"]),
+                         "reference kind": (KINDS.get(n["kind"], n["kind"])
+                                            if n["paper"] is not None else "no reference"),
                          "paper": n["paper"], "ours": n["value"], "difference": diff,
                          "tolerance": n["tolerance"], "criterion": _criterion(n),
                          "verdict": _verdict_of(n)})

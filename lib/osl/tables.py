@@ -88,6 +88,14 @@ def show(df: pd.DataFrame | pd.Series, *, names: Mapping[str, str] | None = None
     styler = frame.style.format({shown[c]: f for c, f in fmts.items()})
     styler = styler.format_index(lambda v: fmt_number(v) if not isinstance(v, str)
                                  else lookup.get(v, v), axis=0)
+    text_cols = [i for i, c in enumerate(frame.columns)
+                 if not (pd.api.types.is_numeric_dtype(frame[c]) or pd.api.types.is_bool_dtype(frame[c]))]
+    if text_cols:  # words read from the left; numbers stay right-aligned (the style sheet)
+        styler = styler.set_properties(subset=[frame.columns[i] for i in text_cols],
+                                       **{"text-align": "left"})
+        styler = styler.set_table_styles(
+            [{"selector": f"th.col{i}", "props": "text-align: left;"} for i in text_cols],
+            overwrite=False)
     if not index:
         styler = styler.hide(axis="index")
     if caption:

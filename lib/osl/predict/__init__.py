@@ -23,7 +23,8 @@ from .backtests import backtest, backtest_grid
 from .bootstrap import PairedFit, PredictionBootstrap, bootstrap_many, fit_paired, fit_pairs
 from .estimator import ScalingPredictor
 from .evaluation import (Comparison, choose_n_pcs, choose_n_pcs_many, compare, evaluate,
-                         leave_family_out, leave_one_out, metrics)
+                         interval_mc_error, leave_family_out, leave_one_out, leave_one_out_many,
+                         metrics, quantile_mc_error)
 from .features import Columns, Features, LogFlops, LogSize, PCs
 from .link import LinkSpec, fit_link, fit_link_batch, link
 from .splits import Split, cutoff_split, family_splits, heldout_split, top_split
@@ -35,4 +36,5 @@ __all__ = [
     "backtest_grid", "bootstrap_many", "choose_n_pcs", "choose_n_pcs_many", "compare",
     "cutoff_split", "evaluate", "family_splits", "fit_link", "fit_link_batch", "fit_paired",
     "fit_pairs", "fit_targets", "heldout_split", "leave_family_out", "leave_one_out", "link", "metrics", "top_split",
+    "interval_mc_error", "leave_one_out_many", "quantile_mc_error",
 ]

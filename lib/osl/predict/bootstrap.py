@@ -149,23 +149,28 @@ class PredictionBootstrap:
         X = f.transform(self.state, raw)
         return np.broadcast_to(X, (len(self.params),) + X.shape[1:])
 
-    def draws(self, models: pd.DataFrame) -> np.ndarray:
-        """(n_ok, m) bootstrap draws of the mean prediction (unit scale)."""
-        return link(self.params, self._features(models))[self.ok]
+    def draws(self, models: pd.DataFrame, *, features: np.ndarray | None = None) -> np.ndarray:
+        """(n_ok, m) bootstrap draws of the mean prediction (unit scale); ``features``: the
+        models' features under this bootstrap's states if already computed (a bootstrap of
+        several targets shares them, see :meth:`~osl.predict.BootstrapSet.predict`)."""
+        X = self._features(models) if features is None else features
+        return link(self.params, X)[self.ok]
 
     def predict(self, models: pd.DataFrame, level: float = 0.8,
-                interval: str = "calibrated") -> pd.DataFrame:
+                interval: str = "calibrated", *,
+                features: np.ndarray | None = None) -> pd.DataFrame:
         """Point prediction (``mean``), a ``level`` confidence band of the mean curve
         (``band_lower``/``band_upper``: where the *average* model of this capability lies) and a
         ``level`` predictive interval (``lower``/``upper``: where *one* model's score lies), on
         the target's scale. ``interval="bootstrap"``: parameter uncertainty plus a resampled
         training residual; ``"calibrated"`` (default): that interval widened by the conformal
-        layer of :mod:`~osl.predict.calibration`, fitted on the training models only."""
+        layer of :mod:`~osl.predict.calibration`, fitted on the training models only.
+        ``features``: as in :meth:`draws`."""
         level = validate.level(level)
         validate.choice("interval", interval, ("calibrated", "bootstrap"))
         p = self.predictor
         mean = p.predict(models).to_numpy()
-        D = self.draws(models)
+        D = self.draws(models, features=features)
         if D.shape[0] == 0:
             raise FitError(f"{p.target_!r}: no bootstrap resample converged; intervals are "
                            "undefined. Use more training models or fewer PCs.")

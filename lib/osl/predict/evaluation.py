@@ -224,6 +224,74 @@ def leave_one_out(models: pd.DataFrame, target, held: Sequence[str], *, n_boot: 
     return out
 
 
+def leave_one_out_many(models: pd.DataFrame, held: dict[str, Sequence[str]], *,
+                       n_boot: int = 300, seed: int = 0, level: float = 0.8,
+                       mc_error: bool = False, **kwargs) -> pd.DataFrame:
+    """:func:`leave_one_out` for several targets in one call: ``held`` is ``{target: [model,
+    ...]}``. Every (target, model) predictor is fitted, then all are bootstrapped by one
+    :func:`~osl.predict.bootstrap.bootstrap_many` call (one batched link solve), so each row
+    equals what :func:`leave_one_out` gives with the same seed. Rows are indexed by
+    ``(target, model)``; columns as in :func:`leave_one_out`, plus the Monte-Carlo standard
+    errors of the interval's ends (``lower_se``, ``upper_se``, see :func:`interval_mc_error`)
+    with ``mc_error=True``.
+    """
+    models = validate.frame(models)
+    if not isinstance(held, dict) or not held:
+        raise ArgumentError("held must be a non-empty {target: [model, ...]} dict.")
+    n_boot = validate.integer("n_boot", n_boot, low=2)
+    level = validate.level(level)
+    fits = {}
+    for target, names in held.items():
+        for name in validate.names(f"held[{target!r}]", names):
+            split = heldout_split(models, [name])
+            fits[target, name] = ScalingPredictor(**kwargs).fit(models, target, split.train)
+    boots = bootstrap_many(list(fits.values()), n_boot, seed)
+    rows = {}
+    for (target, name), p, b in zip(fits, fits.values(), boots):
+        pr = b.predict(models.loc[[name]], level).iloc[0]
+        rows[target, name] = {"actual": p.y_all_[name], "predicted": pr["mean"],
+                              "lower": pr["lower"], "upper": pr["upper"], "n_train": p.n_train_}
+        if mc_error:
+            rows[target, name].update(interval_mc_error(b, models.loc[[name]], level).iloc[0])
+    out = pd.DataFrame.from_dict(rows, orient="index")
+    out.index = pd.MultiIndex.from_tuples(out.index, names=["target", "model"])
+    out["covered"] = (out["actual"] >= out["lower"]) & (out["actual"] <= out["upper"])
+    out["error"] = out["predicted"] - out["actual"]
+    return out
+
+
+def quantile_mc_error(draws, q: float) -> np.ndarray:
+    """Monte-Carlo standard error of the sample ``q``-quantile of ``draws`` (B, ...) along its
+    first axis, by the order-statistic rule: half the distance between the quantiles at
+    ``q -/+ sqrt(q (1 - q) / B)`` (the rank of the sample quantile varies by about
+    ``sqrt(B q (1 - q))``). Use it to choose a bootstrap size and to state it."""
+    D = np.asarray(draws, dtype=float)
+    if D.ndim < 1 or D.shape[0] < 2:
+        raise ArgumentError("quantile_mc_error: draws must have at least two rows (draws).")
+    q = validate.real("q", q, low=0.0, high=1.0, low_open=True, high_open=True)
+    s = np.sqrt(q * (1 - q) / D.shape[0])
+    lo, hi = np.nanquantile(D, [max(q - s, 0.0), min(q + s, 1.0)], axis=0)
+    return (hi - lo) / 2
+
+
+def interval_mc_error(boot, models: pd.DataFrame, level: float = 0.8) -> pd.DataFrame:
+    """Monte-Carlo standard errors (on the target's scale) of the ``level`` predictive-interval
+    endpoints that ``boot.predict(models, level)`` reports, from the same draws (parameter
+    draws plus the same resampled residuals): columns ``lower_se`` and ``upper_se``."""
+    level = validate.level(level)
+    p = boot.predictor
+    D = boot.draws(models)
+    if D.shape[0] < 2:
+        raise FitError(f"{p.target_!r}: fewer than two converged resamples.")
+    rng = np.random.default_rng(boot.seed + 1)
+    res = boot.residuals[boot.ok]
+    pick = res[np.arange(len(res))[:, None], rng.integers(0, res.shape[1], size=D.shape)]
+    scale = p.from_unit(1.0) - p.from_unit(0.0)
+    return pd.DataFrame({"lower_se": scale * quantile_mc_error(D + pick, (1 - level) / 2),
+                         "upper_se": scale * quantile_mc_error(D + pick, (1 + level) / 2)},
+                        index=models.index)
+
+
 def choose_n_pcs(models: pd.DataFrame, target, train, ks: Sequence[int] = (1, 2, 3), *,
                  inner_quantile: float = 0.6, inner: str = "compute",
                  **kwargs) -> tuple[int, pd.Series]:

@@ -79,7 +79,13 @@ class BootstrapSet:
 
     def predict(self, models: pd.DataFrame, level: float = 0.8) -> pd.DataFrame:
         """One row per (target, model): mean, confidence band and predictive interval."""
-        parts = {t: b.predict(models, level) for t, b in self.boots.items()}
+        shared: dict[int, np.ndarray] = {}  # targets bootstrapped together share features
+        parts = {}
+        for t, b in self.boots.items():
+            key = id(b.state)
+            if key not in shared:
+                shared[key] = b._features(models)
+            parts[t] = b.predict(models, level, features=shared[key])
         out = pd.concat(parts, names=["target", "model"])
         return out
 
