@@ -24,6 +24,9 @@ REQUIRED_KEYS = {
                   "agentboard_test_mse_pc2", "instruct_pc1_explained_variance"},
     "04_post_training": {"gsm8k_cot_test_mse_pc3", "gsm8k_cot_test_mse_logflops",
                          "gsm8k_sc_test_mse_pc3", "bbh_cot_test_mse_pc3", "cot_gain_mae_heldout"},
+    "05_forecast_trust": {"coverage_80_old", "coverage_80_new", "coverage_95_new",
+                          "share_cells_pc_beats_flops", "share_cells_pc_beats_family_intercept",
+                          "prereg_mse_pc", "prereg_coverage_80", "grid_seconds"},
     "06_model_selection": {f"vopt_families_{n}" for n in range(4, 37, 4)} | {
         "vopt_vs_random_win_share", "budget_to_match_full_set", "vopt_budgets_matching_official"},
     "07_limits": {"share_lbv2_targets_predictable"} | {

@@ -182,6 +182,40 @@ PAPER: dict[str, dict[str, PaperValue]] = {
             "official method, independent re-implementation in tests/test_paper_method.py",
             kind="official"),
     },
+    "05_forecast_trust": {
+        "coverage_80_new": PaperValue(
+            0.75, None,
+            "share of held-out scores inside the calibrated 80% predictive interval of the "
+            "default predictor over the backtest grid; criterion fixed in advance: at least "
+            "0.75", "this book's question (the paper states no intervals)", kind="criterion",
+            op=">="),
+        "coverage_80_new_not_too_wide": PaperValue(
+            0.85, None,
+            "the same share; criterion fixed in advance: at most 0.85 (an 80% interval that "
+            "covers far more is wider than it needs to be)", "this book's question",
+            kind="criterion", op="<="),
+        "coverage_95_new": PaperValue(
+            0.90, None,
+            "share of held-out scores inside the calibrated 95% interval over the grid; "
+            "criterion fixed in advance: at least 0.90", "this book's question",
+            kind="criterion", op=">="),
+        "min_group_coverage_80_new": PaperValue(
+            0.65, None,
+            "lowest coverage of the calibrated 80% interval in any target group; criterion "
+            "fixed in advance: at least 0.65", "this book's question", kind="criterion",
+            op=">="),
+        "prereg_coverage_80": PaperValue(
+            0.70, None,
+            "forward test: share of the pre-registered models' scores inside the calibrated "
+            "80% interval (model fitted on the core set); criterion fixed in advance: at least "
+            "0.70", "pre-registered list of the paper (App.)", kind="criterion", op=">="),
+        "share_cells_pc_beats_flops": PaperValue(
+            0.5, None,
+            "share of the backtest grid's base-model cells where PCs (k chosen on training "
+            "models) have a lower held-out MSE than log-FLOPs; the paper's claim that "
+            "capabilities predict better than compute, judged by: at least half",
+            "Sec. 4, Figs. 4 and 6", kind="criterion", op=">="),
+    },
     "06_model_selection": {
         "n_combinations": PaperValue(
             431_909, 0, "family combinations searched on the core pool (Llama-2 plus 1 to 9 of "

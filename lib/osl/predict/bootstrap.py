@@ -156,13 +156,18 @@ class PredictionBootstrap:
         X = self._features(models) if features is None else features
         return link(self.params, X)[self.ok]
 
-    def predict(self, models: pd.DataFrame, level: float = 0.8, *,
+    def predict(self, models: pd.DataFrame, level: float = 0.8,
+                interval: str = "calibrated", *,
                 features: np.ndarray | None = None) -> pd.DataFrame:
         """Point prediction (``mean``), a ``level`` confidence band of the mean curve
         (``band_lower``/``band_upper``: where the *average* model of this capability lies) and a
-        ``level`` predictive interval (``lower``/``upper``: where *one* model's score lies,
-        parameter uncertainty plus a resampled training residual), on the target's scale."""
+        ``level`` predictive interval (``lower``/``upper``: where *one* model's score lies), on
+        the target's scale. ``interval="bootstrap"``: parameter uncertainty plus a resampled
+        training residual; ``"calibrated"`` (default): that interval widened by the conformal
+        layer of :mod:`~osl.predict.calibration`, fitted on the training models only.
+        ``features``: as in :meth:`draws`."""
         level = validate.level(level)
+        validate.choice("interval", interval, ("calibrated", "bootstrap"))
         p = self.predictor
         mean = p.predict(models).to_numpy()
         D = self.draws(models, features=features)
@@ -175,10 +180,13 @@ class PredictionBootstrap:
         blo, bhi = _quantiles(D, level)
         lo, hi = _quantiles(D + pick, level)
         lo_t, hi_t = p.target_range  # scores cannot leave their own range
+        lower, upper = np.clip(p.from_unit(lo), lo_t, hi_t), np.clip(p.from_unit(hi), lo_t, hi_t)
+        if interval == "calibrated":
+            from .calibration import widen
+            lower, upper = widen(p, models, level, lower, upper)
         return pd.DataFrame({
             "mean": mean, "band_lower": p.from_unit(blo), "band_upper": p.from_unit(bhi),
-            "lower": np.clip(p.from_unit(lo), lo_t, hi_t),
-            "upper": np.clip(p.from_unit(hi), lo_t, hi_t)}, index=models.index)
+            "lower": lower, "upper": upper}, index=models.index)
 
     def axes(self) -> np.ndarray:
         """(n_boot, 2) per-resample maps from linear score to reference-equivalent log-FLOPs."""

@@ -71,7 +71,8 @@ class Comparison:
 
 def compare(models: pd.DataFrame, targets: Sequence[str], split, predictors: dict[str, dict], *,
             per_target: dict[str, dict] | None = None, n_boot: int = 0, seed: int = 0,
-            level: float = 0.8, skip_unfittable: bool = False) -> Comparison:
+            level: float = 0.8, skip_unfittable: bool = False,
+            interval: str = "calibrated") -> Comparison:
     """Fit every predictor configuration on the training side of ``split`` for every target
     and score it on the held-out side.
 
@@ -81,9 +82,11 @@ def compare(models: pd.DataFrame, targets: Sequence[str], split, predictors: dic
     :mod:`~osl.predict.baselines`; they get no intervals). ``per_target``: extra kwargs for some targets (e.g. a
     target's benchmark set). With ``n_boot``, predictive intervals give coverage and width.
     ``skip_unfittable`` records a target/predictor that cannot be fitted as missing instead of
-    raising.
+    raising. ``interval``: ``"calibrated"`` (default) or ``"bootstrap"`` predictive intervals
+    (see :meth:`~osl.predict.bootstrap.PredictionBootstrap.predict`).
     """
     models = validate.frame(models)
+    validate.choice("interval", interval, ("calibrated", "bootstrap"))
     targets = validate.names("targets", targets)
     if not isinstance(predictors, dict) or not predictors:
         raise ArgumentError("predictors must be a non-empty {name: ScalingPredictor kwargs} dict.")
@@ -129,7 +132,7 @@ def compare(models: pd.DataFrame, targets: Sequence[str], split, predictors: dic
             for t, p in got.items():
                 test = models[sp.test & models[t].notna().to_numpy()]
                 if n_boot:
-                    pr = boots[t, name].predict(test, level)
+                    pr = boots[t, name].predict(test, level, interval=interval)
                 else:
                     pr = pd.DataFrame({"mean": p.predict(test)})
                 pr["actual"] = test[t]
