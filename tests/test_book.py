@@ -85,9 +85,10 @@ def test_figures_written_for_citation(built_book, nb):
     labels = re.findall(r'"(fig-\d\d-[a-z0-9-]+)"\)\s*$', nb.read_text(), flags=re.M)
     assert labels
     for label in labels:
-        for ext in ("svg", "pdf"):
+        for ext in ("svg", "pdf", "csv"):
             f = built_book.build / "figures" / f"{label}.{ext}"
-            assert f.exists() and f.stat().st_size > 1000, f
+            assert f.exists() and f.stat().st_size > (1000 if ext != "csv" else 50), f
+            assert (built_book.html / "_static" / "figures" / f.name).exists(), f
 
 
 def test_intro_verdict_table_lists_every_chapter(built_book):

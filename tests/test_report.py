@@ -74,19 +74,22 @@ def test_number_without_description_is_an_error():
         report.Report("99_none").add("mystery", 1.0)
 
 
-def test_publish_queues_the_figure_and_render_writes_svg_and_pdf(build):
+def test_publish_writes_the_svg_and_render_writes_pdf_and_csv(build):
     fig, ax = plt.subplots()
-    ax.plot([0, 1], [0, 1])
+    ax.plot([0, 1], [0, 1], label="line")
     ax.set_xlabel("log10 FLOPs")
     out = figures.publish(fig, "fig-01-test-line")
     assert not plt.get_fignums()  # closed
-    assert not out.exists()  # the citation copies are written outside the kernel...
+    assert out == build / "figures" / "fig-01-test-line.svg"
+    assert out.read_text().lstrip().startswith("<?xml") and "log10 FLOPs" in out.read_text()
+    assert not out.with_suffix(".pdf").exists()  # the PDF is written outside the kernel...
     assert (figures.queue_dir() / "fig-01-test-line.pickle").exists()
     assert figures.render_queue() == [out]  # ...by the renderer
-    assert out.exists() and out.with_suffix(".pdf").exists()
-    assert out.read_text().lstrip().startswith("<?xml") and "log10 FLOPs" in out.read_text()
     assert out.with_suffix(".pdf").read_bytes().startswith(b"%PDF")
+    assert "line" in out.with_suffix(".csv").read_text()
     assert not list(figures.queue_dir().iterdir())  # nothing left queued, no partial files
+    assert sorted(p.name for p in out.parent.iterdir() if p.is_file()) == [
+        "fig-01-test-line.csv", "fig-01-test-line.pdf", "fig-01-test-line.svg"]
 
 
 def test_publish_rejects_bad_labels(build):

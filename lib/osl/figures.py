@@ -1,12 +1,12 @@
 """One look for every figure, and one way to save it.
 
-:func:`publish` renders a figure once as the PNG the page shows, glues it under its label (shown
-with a ``{glue:figure}`` directive that carries the caption and the ``:name:`` used by
-``{numref}``), and queues the figure itself (pickled) for its citation copies. :func:`render_queue`
-writes those copies, ``_build/figures/<label>.{svg,pdf,csv}`` (the CSV holds the plotted data,
-see :func:`plotted_data`), outside the chapter's kernel: the
-book's Sphinx extension runs it in a worker process while the next chapter executes, so the SVG
-and PDF cost nothing on the critical path. ``python -m osl.figures render`` does it by hand.
+:func:`publish` renders a figure once, as SVG: the page shows that vector drawing (glued under
+the figure's label and shown with a ``{glue:figure}`` directive that carries the caption and
+the ``:name:`` used by ``{numref}``), and the same file is the citation copy
+``_build/figures/<label>.svg``. The figure itself is queued (pickled); :func:`render_queue`
+checks it for clipped labels and writes ``<label>.pdf`` and ``<label>.csv`` (the plotted data,
+see :func:`plotted_data`) outside the chapter's kernel: the book's Sphinx extension runs it in
+worker processes while the build goes on. ``python -m osl.figures render`` does it by hand.
 """
 from __future__ import annotations
 
@@ -19,7 +19,6 @@ import tempfile
 from pathlib import Path
 
 import matplotlib.pyplot as plt
-from IPython.display import Image
 
 from . import paths
 from .errors import OSLError
@@ -142,33 +141,42 @@ def queue_dir() -> Path:
 
 
 def publish(fig: plt.Figure, label: str) -> Path:
-    """Glue ``fig`` under ``label`` (as a PNG), queue its SVG/PDF copies, and close it.
+    """Render ``fig`` once as SVG, glue it under ``label`` (the page shows the vector figure) and
+    keep it as the citation copy ``<label>.svg``; queue the figure for its PDF and CSV; close it.
 
-    Returns the path the SVG will have once :func:`render_queue` has run.
+    Returns the path of the SVG.
     """
     if not LABEL.match(label):
         raise OSLError(f"Figure label {label!r} must look like 'fig-01-what-it-shows' (a "
                        "chapter number or a book page's short name, then what it shows).")
     import time
+
+    from IPython.display import SVG
     t0 = time.perf_counter()
+    check_text_size(fig, label)  # cheap; the clipping check runs with the PDF copy
     queue = queue_dir()
     queue.mkdir(parents=True, exist_ok=True)
     # Lay out once; `bbox_inches="tight"` would redraw the figure for every format.
     if fig.get_layout_engine() is None:
         fig.tight_layout()
-    # Glue a PNG rendered here rather than the figure object, so the page shows the figure
-    # whatever matplotlib backend the kernel runs (with Agg, a glued figure is only text).
+    # One drawing serves the page and the citation: the SVG is glued (whatever backend the
+    # kernel runs) and written as the figure's SVG copy.
     buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    check_text_size(fig, label)  # cheap; the clipping check runs with the citation copies
-    glue(label, Image(data=buf.getvalue(), format="png"), display=False)
+    fig.savefig(buf, format="svg", metadata={"Date": None})
+    svg = buf.getvalue()
+    glue(label, SVG(data=svg), display=False)
+    target = paths.figures_dir() / f"{label}.svg"
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{label}.", suffix=".svg")
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(svg)
+    os.replace(tmp, target)
     fd, tmp = tempfile.mkstemp(dir=queue, prefix=f".{label}.", suffix=".part")
     with os.fdopen(fd, "wb") as fh:
         pickle.dump(fig, fh, protocol=pickle.HIGHEST_PROTOCOL)
     os.replace(tmp, queue / f"{label}.pickle")
     plt.close(fig)
     PUBLISH_SECONDS[0] += time.perf_counter() - t0
-    return paths.figures_dir() / f"{label}.svg"
+    return target
 
 
 def check_layout(fig: plt.Figure, label: str = "figure") -> None:
@@ -273,16 +281,21 @@ def plotted_data(fig: plt.Figure):
 
 
 def render_one(pickled: Path) -> Path:
-    """Write the SVG and PDF of one queued figure next to the queue, then drop it from the
-    queue. Files are written under temporary names and renamed, so none is ever partial."""
+    """Check one queued figure for clipping, write its PDF and the CSV of its plotted data next
+    to its SVG (written by :func:`publish`), then drop it from the queue. Files are written
+    under temporary names and renamed, so none is ever partial."""
     import matplotlib
     matplotlib.use("Agg")
     with open(pickled, "rb") as fh:
         fig = pickle.load(fh)
     out = pickled.parent.parent
     label = pickled.stem
-    check_clipping(fig, label)
-    for ext, meta in (("svg", {"Date": None}), ("pdf", {"CreationDate": None})):
+    try:
+        check_clipping(fig, label)
+    except OSLError:
+        (out / f"{label}.svg").unlink(missing_ok=True)  # no citation copy of a clipped figure
+        raise
+    for ext, meta in (("pdf", {"CreationDate": None}),):
         fd, tmp = tempfile.mkstemp(dir=out, prefix=f".{label}.", suffix=f".{ext}")
         os.close(fd)
         fig.savefig(tmp, format=ext, metadata=meta)
