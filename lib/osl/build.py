@@ -84,6 +84,27 @@ def _execute_one(path: str) -> tuple[str, str, float]:
     return path, nbformat.writes(nb), time.perf_counter() - t
 
 
+TIMES_FILE = "execution-times.json"
+
+
+def _last_times() -> dict[str, float]:
+    import json
+    try:
+        return json.loads((paths.cache_dir() / TIMES_FILE).read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def _save_times(times: dict[str, float]) -> None:
+    import json
+    folder = paths.cache_dir()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / TIMES_FILE).write_text(json.dumps(times, indent=1, sort_keys=True))
+    except OSError:  # a read-only checkout still builds, in TOC order
+        pass
+
+
 def execute(names: list[str] | None = None, jobs: int = 2) -> dict[str, float]:
     """Execute chapters in parallel and cache them for the book build; returns their times."""
     from concurrent.futures import ProcessPoolExecutor
@@ -99,8 +120,12 @@ def execute(names: list[str] | None = None, jobs: int = 2) -> dict[str, float]:
         pages = [f"notebooks/{n}" for n in names]
     else:
         pages = notebook_pages()
-    # Chapters first, in the TOC order: the longest work starts first on each core.
-    pages.sort(key=lambda f: not f.startswith("notebooks/"))
+    # Longest first, so that no core idles at the end: by the times of the last execution on
+    # this machine when known (kept beside the data cache), else chapters in TOC order first.
+    last = _last_times()
+    order = {f: i for i, f in enumerate(pages)}
+    pages.sort(key=lambda f: (-last.get(Path(f).name, 0.0), not f.startswith("notebooks/"),
+                              order[f]))
     nb_paths = [str(paths.PROJECT_ROOT / f"{f}.md") for f in pages]
     cache = get_cache(str(paths.build_dir() / ".jupyter_cache"))
     times = {}
@@ -120,6 +145,7 @@ def execute(names: list[str] | None = None, jobs: int = 2) -> dict[str, float]:
             cache.cache_notebook_bundle(CacheBundleIn(nb, path, data={"execution_seconds": seconds}),
                                         check_validity=False, overwrite=True)
             times[name] = seconds
+    _save_times({**last, **times})
     if failed:
         raise OSLError("Chapter(s) failed to execute: " + "; ".join(
             f"{k}: {v}" for k, v in failed.items()) + ". Run `make chapter NAME=<chapter>` to see "
