@@ -246,12 +246,19 @@ def plotted_data(fig: plt.Figure):
                              "kind": kind, "x": x, "y": y,
                              "value": None if values is None else np.ravel(values)[j]})
 
-        for line in ax.get_lines():
+        def name(artist, kind, j):
+            label = str(artist.get_label())
+            return f"{kind} {j + 1}" if label.startswith("_") else label
+
+        for j, line in enumerate(ax.get_lines()):
             x, y = line.get_xdata(), line.get_ydata()
-            if len(np.atleast_1d(x)) and not str(line.get_label()).startswith("_child"):
-                add(line.get_label(), "line", x, y)
-        for coll in ax.collections:
-            label = coll.get_label()
+            if not len(np.atleast_1d(x)):
+                continue
+            # Reference lines (axhline, axvline) live partly in axes coordinates.
+            kind = "line" if line.get_transform() == ax.transData else "guide"
+            add(name(line, kind, j), kind, x, y)
+        for j, coll in enumerate(ax.collections):
+            label = name(coll, "series", j)
             if isinstance(coll, PathCollection):
                 off = coll.get_offsets()
                 if len(off):
@@ -267,6 +274,11 @@ def plotted_data(fig: plt.Figure):
                 for seg in coll.get_segments():
                     if len(seg):
                         add(label, "segment", seg[:, 0], seg[:, 1])
+            elif coll.get_transform() == ax.transData:  # bands (fill_between) and polygons
+                for path in coll.get_paths():
+                    v = path.vertices
+                    if len(v):
+                        add(label, "area", v[:, 0], v[:, 1])
         for im in ax.images:
             if isinstance(im, AxesImage):
                 arr = np.asarray(im.get_array())

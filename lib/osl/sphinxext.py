@@ -189,11 +189,14 @@ def _table(app, docname: str) -> list[nodes.Node]:
     body = [[_doc_link(app, docname, f"notebooks/{r.chapter}", titles[r.chapter]),
              r.quantity.split(";")[0], KINDS.get(r.kind, r.kind), _num(r.reference),
              _num(r.ours), r.rule, r.verdict] for r in detail.itertuples()]
-    rubric = nodes.rubric(text="Every judged number and its reference")
     rows_table = _simple_table(["Chapter", "Quantity", "Reference kind", "Reference", "Ours",
                                 "Rule", "Verdict"], body, (16, 34, 14, 9, 9, 9, 9),
                                ["osl-verdicts", "osl-verdict-rows"])
-    return [summary, rubric, rows_table]
+    # One row per judged number is long: a dropdown (sphinx-togglebutton), closed at first.
+    box = nodes.admonition(classes=["dropdown", "note"])
+    box += nodes.title(text=f"Every judged number and its reference ({len(detail)} rows)")
+    box += rows_table
+    return [summary, box]
 
 
 FIGURE_FORMATS = (("svg", "SVG"), ("pdf", "PDF"), ("csv", "data (CSV)"))
