@@ -11,6 +11,8 @@ def test_numbers_are_formatted_per_quantity():
     assert fmt_number(0.0002) == "2.00e-04"          # a small MSE is never 0.000
     assert fmt_number(0.1234567) == "0.123"
     assert fmt_number(12.345) == "12.3"
+    assert fmt_number(140.0, 2) == "140" and fmt_number(12345.6) == "12,346"
+    assert fmt_number(0.0012345) == "0.00123"  # significant digits, not decimals
     assert fmt_number(np.int64(77)) == "77"
     assert fmt_number(True) == "yes" and fmt_number(np.bool_(False)) == "no"
     assert fmt_number(np.nan) == "—" and fmt_number(None) == "—"

@@ -126,6 +126,8 @@ def heatmap(ax, frame, *, annot: bool | object = True, fmt: str = ".2f", cmap: s
                 if not np.isfinite(v):
                     continue
                 label = text[i, j] if text is not None else format(v, fmt)
+                if text is None and label.startswith("-") and not label.strip("-0.,e+"):
+                    label = label[1:]  # "-0.00" reads as a sign that is not there
                 dark = np.mean(im.cmap(norm(v))[:3]) < 0.5
                 ax.text(j, i, label, ha="center", va="center", fontsize=annot_size,
                         color="white" if dark else ".15")

@@ -192,10 +192,10 @@ def _criterion(n: dict) -> str:
     if n["paper"] is None:
         return ""
     if n.get("kind") == "criterion":
-        return f"{n.get('op')} {n['paper']:g}"
+        return f"{'≥' if n.get('op') == '>=' else '≤'} {n['paper']:.3g}"
     if n["tolerance"] is None:
         return ""
-    return "exact" if n["tolerance"] == 0 else f"within ±{n['tolerance']:g}"
+    return "exact" if n["tolerance"] == 0 else f"within ±{n['tolerance']:.2g}"
 
 
 def verdict_table(results: list[dict]) -> pd.DataFrame:

@@ -41,12 +41,20 @@ class ApiDirective(SphinxDirective):
             rows = []
             for name in getattr(mod, "__all__", []):
                 obj = getattr(mod, name)
+                if inspect.isclass(obj):
+                    kind = "class"
+                elif inspect.isroutine(obj):
+                    kind = "function"
+                else:
+                    kind = "constant"
                 try:
-                    sig = str(inspect.signature(obj)) if callable(obj) else ""
+                    sig = str(inspect.signature(obj)) if kind != "constant" else ""
                 except (TypeError, ValueError):
                     sig = ""
-                kind = "class" if inspect.isclass(obj) else "function"
-                doc = _plain((inspect.getdoc(obj) or "").split("\n\n")[0].replace("\n", " "))
+                if kind == "constant":
+                    doc = _constant_doc(mod, name, obj)
+                else:
+                    doc = _plain((inspect.getdoc(obj) or "").split("\n\n")[0].replace("\n", " "))
                 code = nodes.paragraph()
                 code += nodes.literal(text=f"{name}{_short(sig)}")
                 rows.append([code, kind, doc])
@@ -91,14 +99,38 @@ class VersionsDirective(SphinxDirective):
 
 
 def _plain(text: str) -> str:
-    """Docstring markup as plain text: ``:class:`~a.B``` -> ``B``, double backquotes dropped."""
+    """Docstring markup as plain text: ``:class:`~a.B``` -> ``B``, double backquotes and
+    emphasis stars dropped."""
     import re
     text = re.sub(r":[a-z]+:`~?([^`]+)`", lambda m: m.group(1).split(".")[-1], text)
+    text = re.sub(r"(?<![\w*])\*([^*\s][^*]*?)\*(?![\w*])", r"\1", text)
     return text.replace("``", "")
 
 
+def _constant_doc(mod, name: str, obj) -> str:
+    """A constant's ``#:`` comment in its module's source when there is one, and its value
+    (shortened)."""
+    import inspect
+    import re
+    note = ""
+    try:
+        src = inspect.getsource(mod)
+        m = re.search(r"((?:^#:.*\n)+)^" + re.escape(name) + r"\b", src, re.M)
+        if m:
+            note = " ".join(line[2:].strip() for line in m.group(1).splitlines())
+    except (OSError, TypeError):
+        pass
+    value = repr(obj)
+    value = value if len(value) <= 90 else value[:85] + " ..."
+    return (_plain(note) + " " if note else "") + f"Value: {value}"
+
+
 def _short(sig: str, limit: int = 160) -> str:
-    return sig if len(sig) <= limit else sig[: limit - 5] + " ...)"
+    """A signature cut at a parameter boundary when it is longer than ``limit``."""
+    if len(sig) <= limit:
+        return sig
+    cut = sig.rfind(", ", 0, limit - 5)
+    return sig[:cut if cut > 0 else limit - 5] + ", ...)"
 
 
 class VerdictsDirective(SphinxDirective):
@@ -168,9 +200,8 @@ def _runtimes(app, docname: str) -> nodes.Node:
 
 def _num(x: float) -> str:
     """Three significant digits; scientific notation below 0.001; integers as integers."""
-    if x == int(x) and abs(x) < 1e6:
-        return str(int(x))
-    return f"{x:.2e}" if abs(x) < 1e-3 else f"{x:.3g}"
+    from .tables import fmt_number
+    return fmt_number(int(x)) if x == int(x) and abs(x) < 1e6 else fmt_number(float(x))
 
 
 def _table(app, docname: str) -> list[nodes.Node]:

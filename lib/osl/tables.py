@@ -49,7 +49,9 @@ def fmt_number(x, digits: int = 3) -> str:
             return "0"
         if abs(x) < 1e-3 or abs(x) >= 1e6:
             return f"{x:.{max(digits - 1, 1)}e}"
-        return f"{x:.{digits}g}" if abs(x) >= 1 else f"{x:.{digits}f}".rstrip("0").rstrip(".")
+        if abs(x) >= 10 ** digits:  # 140, 12,345: no exponent for a number this size
+            return f"{x:,.0f}"
+        return f"{x:.{digits}g}"
     return str(x)
 
 
@@ -85,6 +87,9 @@ def show(df: pd.DataFrame | pd.Series, *, names: Mapping[str, str] | None = None
     frame = frame.rename(columns=shown)
     frame.index = frame.index.set_names([lookup.get(n, n) if isinstance(n, str) else n
                                          for n in frame.index.names])
+    if frame.index.nlevels == 1 and frame.index.name is not None and frame.columns.nlevels == 1:
+        # The index's name goes in the header's empty corner, not in a row of its own.
+        frame.columns.name, frame.index.name = frame.index.name, None
     styler = frame.style.format({shown[c]: f for c, f in fmts.items()})
     styler = styler.format_index(lambda v: fmt_number(v) if not isinstance(v, str)
                                  else lookup.get(v, v), axis=0)
@@ -92,7 +97,7 @@ def show(df: pd.DataFrame | pd.Series, *, names: Mapping[str, str] | None = None
                  if not (pd.api.types.is_numeric_dtype(frame[c]) or pd.api.types.is_bool_dtype(frame[c]))]
     if text_cols:  # words read from the left; numbers stay right-aligned (the style sheet)
         styler = styler.set_properties(subset=[frame.columns[i] for i in text_cols],
-                                       **{"text-align": "left"})
+                                       **{"text-align": "left", "white-space": "normal"})
         styler = styler.set_table_styles(
             [{"selector": f"th.col{i}", "props": "text-align: left;"} for i in text_cols],
             overwrite=False)
