@@ -40,3 +40,9 @@ def test_version_is_the_same_everywhere():
     assert re.search(rf"^version: {re.escape(version)}$", (root / "CITATION.cff").read_text(), re.M)
     cite = (root / "book" / "cite.md").read_text()
     assert set(re.findall(r"version (\d+\.\d+\.\d+)", cite)) == {version}
+
+
+def test_sci_writes_powers_of_ten_for_prose():
+    from osl.tables import sci
+    assert sci(8.4e22) == "8.4 × 10²²"
+    assert sci(6.25e-5, 2) == "6.25 × 10⁻⁵"

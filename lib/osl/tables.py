@@ -15,7 +15,15 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-__all__ = ["NAMES", "fmt_number", "show"]
+__all__ = ["NAMES", "fmt_number", "sci", "show"]
+
+_SUPER = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def sci(x: float, digits: int = 1) -> str:
+    """A large or small number for prose: ``8.4e+22`` as ``8.4 × 10²²``."""
+    m, e = f"{float(x):.{digits}e}".split("e")
+    return f"{m} × 10{str(int(e)).translate(_SUPER)}"
 
 #: Internal column names as a reader should see them; a chapter adds its own through ``names=``.
 NAMES = {
