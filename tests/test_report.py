@@ -159,3 +159,13 @@ def test_family_palette_is_stable_and_distinct():
     p = figures.family_palette(["b", "a", "c", "a"])
     assert list(p) == ["a", "b", "c"] and len(set(p.values())) == 3
     assert p == figures.family_palette(["c", "b", "a"])
+
+
+def test_shown_table_has_reference_kind_rule_and_verdict():
+    rep = report.Report("01_capability_space")
+    rep.add("n_models", 77)
+    rep.add("pc1_explained_variance", 0.81)
+    html = rep.shown().to_html()
+    for text in ("data fact (no verdict)", "paper's printed number", "within ±0.02", "matches",
+                 "reproduced", ">0.81<", ">77<"):
+        assert text in html, text

@@ -162,6 +162,21 @@ class Report:
                          "verdict": _verdict_of(n)})
         return pd.DataFrame(rows).set_index("quantity")
 
+    def shown(self, only_paper: bool = True, caption: str | None = None):
+        """The reference-vs-ours table ready for the page: a short quantity (its description up
+        to the first semicolon), the reference's kind, the reference, ours, the rule and the
+        verdict, through :func:`osl.tables.show`."""
+        from .tables import show
+        t = self.table(only_paper=only_paper)
+        frame = pd.DataFrame({
+            "reference kind": t["reference kind"].to_numpy(),
+            "reference": t["paper"].to_numpy(dtype=float),
+            "ours": t["ours"].to_numpy(dtype=float),
+            "rule": t["criterion"].to_numpy(),
+            "verdict": t["verdict"].to_numpy()},
+            index=pd.Index([q.split(";")[0] for q in t.index], name="quantity"))
+        return show(frame, digits=3, caption=caption)
+
     @property
     def verdict(self) -> str:
         return overall_verdict([_verdict_of(n) for n in self.numbers.values()])
