@@ -127,7 +127,8 @@ class OODModel:
 def widen(prediction, lower, upper, factor, *, bounds: tuple[float, float] = (0.0, 1.0)
           ) -> tuple[np.ndarray, np.ndarray]:
     """Interval ``[lower, upper]`` widened around ``prediction``: each half-width times
-    ``factor`` (>= 1), clipped to ``bounds``."""
+    ``factor`` (>= 1), clipped to ``bounds``. (The out-of-distribution rule; the calibration
+    layer's ``osl.predict.calibration.widen`` is a different step.)"""
     p, lo, hi, f = (np.asarray(a, float) for a in (prediction, lower, upper, factor))
     new_lo = p - f * np.maximum(p - lo, 0.0)
     new_hi = p + f * np.maximum(hi - p, 0.0)

@@ -263,7 +263,8 @@ def _conformal_arrays(p: ScalingPredictor, X: np.ndarray, level: float, cal: Cal
 def widen(predictor: ScalingPredictor, models: pd.DataFrame, level: float, lower, upper
           ) -> tuple[np.ndarray, np.ndarray]:
     """The calibrated interval: the hull of the bootstrap interval (``lower``, ``upper``) and
-    the conformal interval of :func:`conformal_interval` for the same ``models``."""
+    the conformal interval of :func:`conformal_interval` for the same ``models``. (Not the
+    out-of-distribution widening of ``osl.ood.widen``.)"""
     ci = conformal_interval(predictor, models, level)
     lo = np.fmin(np.asarray(lower, float), ci["lower"].to_numpy())
     hi = np.fmax(np.asarray(upper, float), ci["upper"].to_numpy())

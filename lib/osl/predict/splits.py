@@ -19,6 +19,10 @@ from ..errors import FitError
 
 @dataclass(frozen=True)
 class Split:
+    """Which models train a forecast and which check it: boolean masks ``train`` and ``test``
+    over a table's rows (neither may be empty) and a one-line ``description`` of the rule
+    that made them (a compute cutoff, the strongest share, one model left out)."""
+
     train: np.ndarray
     test: np.ndarray
     description: str
