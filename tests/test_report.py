@@ -37,6 +37,10 @@ def test_reference_kinds():
     assert report.verdict(77, 77, 0, "fact") == report.MATCHES
     assert report.verdict(76, 77, 0, "fact") == report.DIFFERS
     assert report.verdict(0.0105, 0.0100, 0.001, "official") == report.REPRODUCED
+    assert report.verdict(0.9, 0.8, None, "question", ">=") == report.MET
+    assert report.verdict(0.7, 0.8, None, "question", ">=") == report.NOT_MET
+    assert report.overall_verdict([report.MET, report.REPRODUCED]) == report.REPRODUCED
+    assert report.overall_verdict([report.MET, report.NOT_MET]) == report.NOT_MET
     from osl.reported import PaperValue
     with pytest.raises(ValueError, match="kind="):
         PaperValue(1.0, 0.1, "x", kind="made-up")
@@ -105,7 +109,9 @@ def test_expected_verdicts_are_known_words_and_deviations_are_explained():
     from osl.report import NOT_REPRODUCED, PARTLY, REPRODUCED
     for chapter, values in PAPER.items():
         for key, ref in values.items():
-            assert ref.expected in (REPRODUCED, PARTLY, NOT_REPRODUCED), (chapter, key)
+            words = (report.MET, report.NOT_MET) if ref.kind == "question" else (
+                REPRODUCED, PARTLY, NOT_REPRODUCED)
+            assert ref.expected in words, (chapter, key)
 
 
 def test_layout_check_refuses_clipped_and_tiny_text():

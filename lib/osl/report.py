@@ -30,7 +30,9 @@ __all__ = ["Report", "verdict", "overall_verdict", "verdict_table", "verdict_row
 REPRODUCED, PARTLY, NOT_REPRODUCED, NO_VERDICT = "reproduced", "partly", "not reproduced", "—"
 #: Words for a data fact (a count): shown beside the data, never part of a chapter's verdict.
 MATCHES, DIFFERS = "matches", "differs"
-_RANK = {REPRODUCED: 0, PARTLY: 1, NOT_REPRODUCED: 2}
+#: Words for this book's own questions (chapters 5 to 8), judged by criteria fixed in advance.
+MET, NOT_MET = "met", "not met"
+_RANK = {REPRODUCED: 0, MET: 0, PARTLY: 1, NOT_REPRODUCED: 2, NOT_MET: 2}
 
 
 def verdict(value: float, paper: float | None, tolerance: float | None, kind: str = "paper",
@@ -39,12 +41,15 @@ def verdict(value: float, paper: float | None, tolerance: float | None, kind: st
 
     ``paper``/``official``: ``reproduced`` within the tolerance, ``partly`` within twice it,
     else ``not reproduced``. ``criterion``: ``reproduced`` when ours satisfies ``op`` against
-    the threshold, else ``not reproduced``. ``fact``: ``matches`` or ``differs``.
+    the threshold, else ``not reproduced``; ``question`` (this book's own): ``met`` or
+    ``not met``. ``fact``: ``matches`` or ``differs``.
     """
     if paper is None or value is None or not math.isfinite(value):
         return NO_VERDICT
-    if kind == "criterion":
+    if kind in ("criterion", "question"):
         met = value >= paper - 1e-12 if op == ">=" else value <= paper + 1e-12
+        if kind == "question":
+            return MET if met else NOT_MET
         return REPRODUCED if met else NOT_REPRODUCED
     if tolerance is None:
         return NO_VERDICT
@@ -59,11 +64,14 @@ def verdict(value: float, paper: float | None, tolerance: float | None, kind: st
 
 
 def overall_verdict(verdicts: list[str]) -> str:
-    """The worst judged verdict (facts and numbers without a reference are not judged)."""
+    """The worst judged verdict (facts and numbers without a reference are not judged); among
+    equally good rows, a claim of the paper's wording (``reproduced``) comes first."""
     judged = [v for v in verdicts if v in _RANK]
     if not judged:
         return NO_VERDICT
-    return max(judged, key=_RANK.__getitem__)
+    worst = max(_RANK[v] for v in judged)
+    words = [v for v in judged if _RANK[v] == worst]
+    return next((v for v in (REPRODUCED, PARTLY, NOT_REPRODUCED) if v in words), words[0])
 
 
 def _verdict_of(n: dict) -> str:
@@ -206,7 +214,7 @@ def _criterion(n: dict) -> str:
     """The rule a number is judged by, in words: ``within 0.02``, ``>= 0.5``, ``exact``."""
     if n["paper"] is None:
         return ""
-    if n.get("kind") == "criterion":
+    if n.get("kind") in ("criterion", "question"):
         return f"{'≥' if n.get('op') == '>=' else '≤'} {n['paper']:.3g}"
     if n["tolerance"] is None:
         return ""
@@ -223,7 +231,7 @@ def verdict_table(results: list[dict]) -> pd.DataFrame:
         judged = {k: v for k, v in vs.items() if v in _RANK}
         rows.append({"chapter": r["chapter"], "title": r.get("title", r["chapter"]),
                      "section": r.get("section", ""), "compared": len(judged),
-                     "reproduced": sum(v == REPRODUCED for v in judged.values()),
+                     "reproduced": sum(v in (REPRODUCED, MET) for v in judged.values()),
                      "facts": sum(v in (MATCHES, DIFFERS) for v in vs.values()),
                      "misses": ", ".join(k for k, v in judged.items() if v != REPRODUCED),
                      "verdict": overall_verdict(list(vs.values()))})
