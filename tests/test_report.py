@@ -41,6 +41,13 @@ def test_reference_kinds():
     assert report.verdict(0.7, 0.8, None, "question", ">=") == report.NOT_MET
     assert report.overall_verdict([report.MET, report.REPRODUCED]) == report.REPRODUCED
     assert report.overall_verdict([report.MET, report.NOT_MET]) == report.NOT_MET
+    res = [{"chapter": "08_x", "numbers": {
+        "a": {"value": 1.0, "paper": 0.5, "tolerance": None, "description": "a",
+              "kind": "question", "op": ">="},
+        "b": {"value": 0.0, "paper": 0.5, "tolerance": None, "description": "b",
+              "kind": "question", "op": ">="}}}]
+    row = report.verdict_table(res).iloc[0]
+    assert row["misses"] == "b" and row["reproduced"] == 1 and row["verdict"] == report.NOT_MET
     from osl.reported import PaperValue
     with pytest.raises(ValueError, match="kind="):
         PaperValue(1.0, 0.1, "x", kind="made-up")

@@ -233,7 +233,8 @@ def verdict_table(results: list[dict]) -> pd.DataFrame:
                      "section": r.get("section", ""), "compared": len(judged),
                      "reproduced": sum(v in (REPRODUCED, MET) for v in judged.values()),
                      "facts": sum(v in (MATCHES, DIFFERS) for v in vs.values()),
-                     "misses": ", ".join(k for k, v in judged.items() if v != REPRODUCED),
+                     "misses": ", ".join(k for k, v in judged.items()
+                                         if v not in (REPRODUCED, MET)),
                      "verdict": overall_verdict(list(vs.values()))})
     return pd.DataFrame(rows, columns=["chapter", "title", "section", "compared", "reproduced",
                                        "facts", "misses", "verdict"])
