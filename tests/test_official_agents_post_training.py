@@ -11,40 +11,21 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from scipy.optimize import curve_fit
-from sklearn.decomposition import PCA
 
 from osl import data, presets
 from osl.predict import Split, cutoff_split, top_split
 from osl.reported import PAPER, PaperValue
-from test_paper_method import (floored_sigmoid, reference_impute_apply, reference_impute_fit,
-                               reference_logflops_mse, reference_test_mse)
+from test_paper_method import reference_logflops_mse, reference_predictions, reference_test_mse
 
 #: Recorded values are rounded to 6 significant digits; the re-implementation is deterministic.
 RECORD_RTOL = 1e-4
 NO_GSM8K = tuple(b for b in presets.BASE_BENCHMARKS if b != "GSM8K")
 
 
-def reference_predictions(models, task, split, k, bench):
-    """Held-out predictions of the official method (same steps as ``reference_test_mse``)."""
-    bench = list(bench)
-    tr = models[split.train & models[task].notna().to_numpy()]
-    te = models[split.test & models[task].notna().to_numpy()]
-    scaler, imp_pca, Xtr = reference_impute_fit(tr[bench].to_numpy(float))
-    Xte = reference_impute_apply(te[bench].to_numpy(float), scaler, imp_pca)
-    pca = PCA(n_components=5).fit(Xtr)
-    Ptr, Pte = pca.transform(Xtr)[:, :k], pca.transform(Xte)[:, :k]
-    p0 = [0.0] + [0.03] * k + [0.0]
-    lo, hi = [-np.inf] * (k + 1) + [0.0], [np.inf] * (k + 1) + [presets.MAX_FLOOR]
-    popt, _ = curve_fit(lambda X, *p: floored_sigmoid(X, *p), Ptr, tr[task].to_numpy(), p0=p0,
-                        bounds=(lo, hi), maxfev=20000)
-    return dict(zip(te.index, floored_sigmoid(Pte, *popt)))
-
-
 def _agents():
     ag = data.load_agents()
     return {key: reference_predictions(ag, target, top_split(ag, target), 3,
-                                       presets.INSTRUCT_BENCHMARKS)[model]
+                                       presets.INSTRUCT_BENCHMARKS)[0][model]
             for key, target, model in [("agentbench_gpt4_predicted", "agentbench", "gpt-4-0613"),
                                        ("agentboard_gpt4_predicted", "agentboard_sr",
                                         "gpt-4-0314")]}
