@@ -9,7 +9,6 @@ refused.
 """
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 from osl import data, presets
