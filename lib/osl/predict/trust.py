@@ -138,6 +138,15 @@ class TrustGrid:
         return w.groupby(level=list(by)).mean()
 
 
+
+def _by_setting(specs) -> dict[tuple, list]:
+    """``(group, target, kwargs)`` specs grouped by group and predictor settings, so that the
+    targets sharing a setting are fitted and bootstrapped together."""
+    by_kw: dict[tuple, list] = {}
+    for g, t, kw in specs:
+        by_kw.setdefault((g, repr(sorted(kw.items()))), []).append((t, kw))
+    return by_kw
+
 def grid_tables() -> dict[str, pd.DataFrame]:
     """The tables the grid reads, by group: the core set's emergent, post-training and
     Leaderboard-v2 tables, and the instruct models' agent table."""
@@ -169,9 +178,7 @@ def _jobs(tables, groups, cutoffs, shares, loo):
     if "leaderboard-v2" in groups and "leaderboard-v2" in tables:
         specs += [("leaderboard-v2", t, kw) for t, kw in
                   _leaderboard_specs(tables["leaderboard-v2"])]
-    by_kw: dict[tuple, list] = {}
-    for g, t, kw in specs:
-        by_kw.setdefault((g, repr(sorted(kw.items()))), []).append((t, kw))
+    by_kw = _by_setting(specs)
     jobs = []
     for (g, _), items in by_kw.items():
         m = tables[g]
@@ -386,9 +393,7 @@ def preregistered_test(*, n_boot: int = 40, seed: int = 0,
     specs += [("post-training", t, {"benchmarks": no_gsm8k}) for t in POST_TARGETS]
     tables["leaderboard-v2"] = lb = data.load_leaderboard_v2()
     specs += [("leaderboard-v2", t, kw) for t, kw in _leaderboard_specs(lb)]
-    by_kw: dict[tuple, list] = {}
-    for g, t, kw in specs:
-        by_kw.setdefault((g, repr(sorted(kw.items()))), []).append((t, kw))
+    by_kw = _by_setting(specs)
     jobs = []
     for (g, _), items in by_kw.items():
         m = tables[g]
