@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
+from osl.errors import ArgumentError
 from osl.tables import fmt_number, show
 
 
@@ -46,3 +48,21 @@ def test_sci_writes_powers_of_ten_for_prose():
     from osl.tables import sci
     assert sci(8.4e22) == "8.4 × 10²²"
     assert sci(6.25e-5, 2) == "6.25 × 10⁻⁵"
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda: show([1, 2]), "df must be a pandas DataFrame"),
+    (lambda: show(pd.DataFrame({"a": [1.0]}), digits="x"), "digits must be"),
+    (lambda: show(pd.DataFrame({"a": [1.0]}), digits=0), "digits must be"),
+])
+def test_show_refuses_bad_input(call, match):
+    with pytest.raises(ArgumentError, match=match):
+        call()
+
+
+def test_sci_refuses_bad_input():
+    from osl.tables import sci
+    with pytest.raises(ArgumentError, match="x must be a number"):
+        sci("abc")
+    with pytest.raises(ArgumentError, match="digits must be"):
+        sci(1.0, -1)

@@ -22,6 +22,11 @@ _SUPER = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 def sci(x: float, digits: int = 1) -> str:
     """A large or small number for prose: ``8.4e+22`` as ``8.4 × 10²²``."""
+    from .errors import ArgumentError
+    if isinstance(x, bool) or not isinstance(x, (int, float, np.integer, np.floating)):
+        raise ArgumentError(f"sci: x must be a number, got {type(x).__name__} {x!r}.")
+    if isinstance(digits, bool) or not isinstance(digits, (int, np.integer)) or digits < 0:
+        raise ArgumentError(f"sci: digits must be a whole number >= 0, got {digits!r}.")
     m, e = f"{float(x):.{digits}e}".split("e")
     return f"{m} × 10{str(int(e)).translate(_SUPER)}"
 
@@ -82,6 +87,14 @@ def show(df: pd.DataFrame | pd.Series, *, names: Mapping[str, str] | None = None
     ``digits`` is one number or a mapping from (internal) column name to significant digits;
     ``percent`` lists columns shown as percentages.
     """
+    from .errors import ArgumentError
+    if not isinstance(df, (pd.DataFrame, pd.Series)):
+        raise ArgumentError(f"show: df must be a pandas DataFrame or Series, got "
+                            f"{type(df).__name__}; build one with pd.DataFrame(...).")
+    if not (isinstance(digits, Mapping) or (isinstance(digits, (int, np.integer))
+                                             and not isinstance(digits, bool) and digits >= 1)):
+        raise ArgumentError(f"show: digits must be a whole number >= 1 or a mapping from column "
+                            f"to digits, got {digits!r}.")
     frame = df.to_frame() if isinstance(df, pd.Series) else df.copy()
     lookup = {**NAMES, **(names or {})}
     fmts = {}
