@@ -142,6 +142,19 @@ def queue_dir() -> Path:
     return paths.figures_dir() / ".queue"
 
 
+class _InlineSVG:
+    """An SVG document for the notebook and the page, shown as-is (IPython's ``SVG`` parses
+    the whole document with minidom to find the ``<svg>`` element: tenths of a second for a
+    figure with many points)."""
+
+    def __init__(self, data: bytes):
+        text = data.decode("utf-8")
+        self.data = text[text.find("<svg"):]
+
+    def _repr_svg_(self) -> str:
+        return self.data
+
+
 def publish(fig: plt.Figure, label: str) -> Path:
     """Render ``fig`` once as SVG, glue it under ``label`` (the page shows the vector figure) and
     keep it as the citation copy ``<label>.svg``; queue the figure for its PDF and CSV; close it.
@@ -153,20 +166,29 @@ def publish(fig: plt.Figure, label: str) -> Path:
                        "chapter number or a book page's short name, then what it shows).")
     import time
 
-    from IPython.display import SVG
     t0 = time.perf_counter()
-    check_text_size(fig, label)  # cheap; the clipping check runs with the PDF copy
     queue = queue_dir()
     queue.mkdir(parents=True, exist_ok=True)
-    # Lay out once; `bbox_inches="tight"` would redraw the figure for every format.
-    if fig.get_layout_engine() is None:
+    # Lay out once, then drop the layout engine: `bbox_inches="tight"` would redraw the figure
+    # for every format, and `savefig` draws a figure that has an engine twice (a first pass,
+    # without rendering, to settle the layout), even the placeholder left by
+    # `subplots_adjust`-style fixed layouts or by `set_layout_engine("none")`.
+    engine = fig.get_layout_engine()
+    if engine is None:
         fig.tight_layout()
+    elif engine.__class__.__name__ != "PlaceHolderLayoutEngine":
+        engine.execute(fig)
+    with plt.rc_context({"figure.autolayout": False, "figure.constrained_layout.use": False}):
+        fig.set_layout_engine(None)  # with both off, None removes the engine
     # One drawing serves the page and the citation: the SVG is glued (whatever backend the
     # kernel runs) and written as the figure's SVG copy.
     buf = io.BytesIO()
     fig.savefig(buf, format="svg", metadata={"Date": None})
     svg = buf.getvalue()
-    glue(label, SVG(data=svg), display=False)
+    # After drawing, every tick exists: the text check no longer creates them. The clipping
+    # check runs with the PDF copy, off the chapter's critical path.
+    check_text_size(fig, label)
+    glue(label, _InlineSVG(svg), display=False)
     target = paths.figures_dir() / f"{label}.svg"
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{label}.", suffix=".svg")
     with os.fdopen(fd, "wb") as fh:

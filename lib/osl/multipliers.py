@@ -313,7 +313,7 @@ def family_bootstrap(models: pd.DataFrame, targets: Sequence[str] = (), train=No
                                                                                 p.params_.size))))
                 where.append((t, bs))
         solved = fit_link_padded(problems, first.link, max_iter=300, tol=1e-9,
-                                 paper_start=False)
+                                 paper_start=False, layout="planes")
         P = first.params_.size
         out = {t: (np.full((n_boot, P), np.nan), np.zeros(n_boot, bool)) for t in targets}
         for (t, bs), (th, conv) in zip(where, solved):

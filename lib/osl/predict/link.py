@@ -46,23 +46,81 @@ def link(params: np.ndarray, X: np.ndarray) -> np.ndarray:
     return (1 - b) * expit(z) + b
 
 
-def _residual_jacobian(theta, X, y, floor: bool, w=None):
-    """Residuals (B, n) and Jacobian (B, n, P) of the link at ``theta`` (P = k + 2 with a
-    floor, k + 1 without); rows with weight ``w`` = 0 (padding) contribute nothing."""
-    k = X.shape[-1]
-    b = theta[..., -1:]
-    s = expit(theta[..., :1] + (X @ theta[..., 1:-1, None])[..., 0])
-    r = (1 - b) * s + b - y
-    ds = (1 - b) * s * (1 - s)
-    J = np.empty(X.shape[:-1] + (k + 2 if floor else k + 1,))
-    J[..., 0] = ds
-    J[..., 1:k + 1] = ds[..., None] * X
-    if floor:
-        J[..., -1] = 1 - s
+def _sigmoid_at(theta, X):
+    """sigmoid(c + X w) for parameters (B, P) and X (B, n, k): (B, n)."""
+    return expit(theta[:, :1] + (X @ theta[:, 1:-1, None])[..., 0])
+
+
+def _gradient_hessian(th, s, R, Xk, floor: bool, w, W, planes: bool):
+    """Gradient (B, P) and Gauss-Newton matrix (B, P, P) of the loss at parameters ``th`` with
+    sigmoid values ``s`` and (weighted) residuals ``R`` (B, n).
+
+    The Jacobian is built column by column in a parameter-major (P, B, n) layout from ``Xk``
+    (X as (k, B, n)): filling and multiplying whole planes is several times cheaper than the
+    (B, n, P) layout, whose last axis is short, for large stacks (``planes``); small stacks
+    use batched matrix products on the (B, n, P) layout. ``w``: 0/1 row weights (padding) or
+    None; ``W``: Huber weights or None.
+    """
+    k = Xk.shape[0]
+    P = k + 2 if floor else k + 1
+    ds = (1 - th[:, -1:]) * s * (1 - s)
     if w is not None:
-        r = r * w
-        J *= w[..., None]
-    return r, J
+        ds = ds * w
+    if not planes:
+        J = np.empty(s.shape + (P,))
+        J[..., 0] = ds
+        J[..., 1:k + 1] = ds[..., None] * np.moveaxis(Xk, 0, 2)
+        if floor:
+            J[..., -1] = 1 - s if w is None else (1 - s) * w
+        Jt = np.swapaxes(J, 1, 2)
+        JtW = Jt if W is None else Jt * W[:, None, :]
+        return (JtW @ R[..., None])[..., 0], JtW @ J
+    J = np.empty((P,) + s.shape)
+    J[0] = ds
+    np.multiply(ds, Xk, out=J[1:k + 1])
+    if floor:
+        np.subtract(1, s, out=J[-1])
+        if w is not None:
+            J[-1] *= w
+    JW = J if W is None else J * W
+    g = np.einsum("pbn,bn->bp", JW, R)
+    H = np.empty((s.shape[0], P, P))
+    for a in range(P):
+        for c in range(a, P):
+            H[:, a, c] = np.einsum("bn,bn->b", JW[a], J[c])
+            H[:, c, a] = H[:, a, c]
+    return g, H
+
+
+def _solve_spd(A, b):
+    """Solve the (B, P, P) symmetric positive-definite systems ``A x = b`` (b (B, P)) by a
+    Cholesky factorisation vectorised over the batch (cheaper than LAPACK's per-matrix calls
+    for tiny P); systems whose factorisation breaks down fall back to ``np.linalg.solve``."""
+    B, P = b.shape
+    L = np.zeros_like(A)
+    bad = np.zeros(B, bool)
+    for j in range(P):
+        d = A[:, j, j] - np.einsum("bk,bk->b", L[:, j, :j], L[:, j, :j])
+        bad |= ~(d > 0)
+        L[:, j, j] = np.sqrt(np.where(d > 0, d, 1.0))
+        if j + 1 < P:
+            L[:, j + 1:, j] = (A[:, j + 1:, j] - np.einsum("bik,bk->bi", L[:, j + 1:, :j],
+                                                            L[:, j, :j])) / L[:, j, j, None]
+    z = np.empty_like(b)
+    for j in range(P):
+        z[:, j] = (b[:, j] - np.einsum("bk,bk->b", L[:, j, :j], z[:, :j])) / L[:, j, j]
+    x = np.empty_like(b)
+    for j in reversed(range(P)):
+        x[:, j] = (z[:, j] - np.einsum("bk,bk->b", L[:, j + 1:, j], x[:, j + 1:])) / L[:, j, j]
+    if bad.any():
+        x[bad] = np.linalg.solve(A[bad], b[bad][..., None])[..., 0]
+    return x
+
+
+def _solve(A, b, planes: bool):
+    """The damped Gauss-Newton systems: the vectorised Cholesky with the ``planes`` layout,
+    LAPACK otherwise."""
+    return _solve_spd(A, b) if planes else np.linalg.solve(A, b[..., None])[..., 0]
 
 
 def _huber_weights(r, delta):
@@ -80,22 +138,35 @@ def loss(r, spec: LinkSpec):
 
 def fit_link_batch(X: np.ndarray, y: np.ndarray, spec: LinkSpec, init: np.ndarray,
                    max_iter: int = 200, tol: float = 1e-8,
-                   w: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+                   w: np.ndarray | None = None,
+                   layout: str = "auto") -> tuple[np.ndarray, np.ndarray]:
     """Levenberg-Marquardt fits of the link for a stack of problems at once.
 
     ``X`` (B, n, k), ``y`` (B, n), ``init`` (B, k + 2) or (k + 2,); ``w`` (B, n) of 0/1 marks
     real rows when problems of different sizes are padded to one stack. The floor is kept inside
     its box by projection; Huber losses use iteratively reweighted least squares. Returns the
     parameters (B, k + 2) and a convergence flag (B,).
+
+    ``layout``: how each iteration's linear algebra is laid out: ``"planes"`` (parameter-major
+    Jacobian, vectorised Cholesky: fast for large stacks of problems with at most four
+    predictors), ``"stacked"`` (batched matrix products and LAPACK: fast for few problems) or
+    ``"auto"`` (planes for stacks of 64 problems or more). The two differ only by rounding; a
+    problem solved with a given layout gets the same arithmetic whatever it is stacked with,
+    which is what keeps batched bootstraps identical to one-at-a-time ones.
     """
+    validate.choice("layout", layout, ("auto", "planes", "stacked"))
     B, n, k = X.shape
+    planes = k <= 4 and (layout == "planes" or (layout == "auto" and B >= 64))
     theta = np.broadcast_to(np.asarray(init, float), (B, k + 2)).copy()
     if spec.floor:
         theta[:, -1] = np.clip(theta[:, -1], 0.0, spec.max_floor)
     else:
         theta[:, -1] = 0.0
     P = k + 2 if spec.floor else k + 1
-    R, JAC = _residual_jacobian(theta, X, y, spec.floor, w)  # kept for the current parameters
+    S = _sigmoid_at(theta, X)  # sigmoid values at the current parameters
+    R = (1 - theta[:, -1:]) * S + theta[:, -1:] - y
+    if w is not None:
+        R = R * w
     cur_all = loss(R, spec)
     converged = np.zeros(B, bool)
     eye = np.eye(P)
@@ -105,21 +176,16 @@ def fit_link_batch(X: np.ndarray, y: np.ndarray, spec: LinkSpec, init: np.ndarra
     # once they are a third of it, so each iteration costs about what is still active without
     # copying the arrays every time one problem stops.
     ids = np.flatnonzero(np.isfinite(cur_all))
-    th, Xa, ya, R, JAC = theta[ids], X[ids], y[ids], R[ids], JAC[ids]
+    th, Xa, ya, S, R = theta[ids], X[ids], y[ids], S[ids], R[ids]
+    Xk = np.ascontiguousarray(np.moveaxis(Xa, 2, 0))
     wa = None if w is None else w[ids]
     cur, lam = cur_all[ids], np.full(ids.size, 1e-3)
     alive = np.ones(ids.size, bool)
     for _ in range(max_iter):
         if not alive.any():
             break
-        Jt = np.swapaxes(JAC, 1, 2)
-        if spec.loss == "huber":
-            W = _huber_weights(R, spec.huber_delta)
-            g = (Jt @ (W * R)[..., None])[..., 0]
-            H = Jt @ (W[..., None] * JAC)
-        else:
-            g = (Jt @ R[..., None])[..., 0]
-            H = Jt @ JAC
+        W = _huber_weights(R, spec.huber_delta) if spec.loss == "huber" else None
+        g, H = _gradient_hessian(th, S, R, Xk, spec.floor, wa, W, planes)
         if spec.floor:
             # Active set: a floor at its bound whose gradient points outward stays put, and
             # the step is solved for the free parameters only.
@@ -132,19 +198,22 @@ def fit_link_batch(X: np.ndarray, y: np.ndarray, spec: LinkSpec, init: np.ndarra
                 g[pinned, -1] = 0.0
         diag = np.einsum("bpp->bp", H)
         Hd = H + (lam[:, None] * np.maximum(diag, 1e-9))[..., None] * eye + tiny
-        step = -np.linalg.solve(Hd, g[..., None])[..., 0]
+        step = -_solve(Hd, g, planes)
         new = th.copy()
         new[:, :P] += step
         if spec.floor:
             new[:, -1] = np.clip(new[:, -1], 0.0, spec.max_floor)
-        r_new, J_new = _residual_jacobian(new, Xa, ya, spec.floor, wa)
+        s_new = _sigmoid_at(new, Xa)
+        r_new = (1 - new[:, -1:]) * s_new + new[:, -1:] - ya
+        if wa is not None:
+            r_new *= wa
         loss_new = loss(r_new, spec)
         ok = alive & np.isfinite(loss_new) & (loss_new <= cur)
         if ok.all():
-            R, JAC = r_new, J_new
+            S, R = s_new, r_new
         else:
+            S[ok] = s_new[ok]
             R[ok] = r_new[ok]
-            JAC[ok] = J_new[ok]
         gain = np.where(ok, cur - loss_new, 0.0)
         moved = np.abs(new - th).max(axis=1)
         small_step = ok & (moved < 1e-8 * (1 + np.abs(th).max(axis=1)))
@@ -160,8 +229,9 @@ def fit_link_batch(X: np.ndarray, y: np.ndarray, spec: LinkSpec, init: np.ndarra
             cur_all[ids[stop]] = cur[stop]
             alive &= ~stop
             if alive.sum() < 0.67 * alive.size:
-                ids, th, Xa, ya, R, JAC, cur, lam = (a[alive] for a in (ids, th, Xa, ya, R, JAC,
-                                                                        cur, lam))
+                ids, th, Xa, ya, S, R, cur, lam = (a[alive] for a in (ids, th, Xa, ya, S, R,
+                                                                      cur, lam))
+                Xk = Xk[:, alive]
                 wa = None if wa is None else wa[alive]
                 alive = np.ones(ids.size, bool)
     ids, th, cur = ids[alive], th[alive], cur[alive]
@@ -187,12 +257,12 @@ def logit_init_batch(X: np.ndarray, y: np.ndarray, w: np.ndarray | None = None) 
 
 def fit_link_multistart(X: np.ndarray, y: np.ndarray, spec: LinkSpec, extra_init=None,
                         max_iter: int = 1000, tol: float = 1e-12, paper_start: bool = True,
-                        w: np.ndarray | None = None):
+                        w: np.ndarray | None = None, layout: str = "auto"):
     """Fit a stack (B, n, k) from several starts each and keep the lowest loss per problem.
 
     Starts: a logit-linear fit of each problem, the paper's (c = 0, w = 0.03, b = 0) unless
-    ``paper_start`` is false, and ``extra_init`` ((P,) or (B, P)) if given; ``w`` as in
-    :func:`fit_link_batch`. Returns parameters (B, P) and convergence (B,).
+    ``paper_start`` is false, and ``extra_init`` ((P,) or (B, P)) if given; ``w`` and
+    ``layout`` as in :func:`fit_link_batch`. Returns parameters (B, P) and convergence (B,).
     """
     B, n, k = X.shape
     starts = [logit_init_batch(X, y, w)]
@@ -203,7 +273,8 @@ def fit_link_multistart(X: np.ndarray, y: np.ndarray, spec: LinkSpec, extra_init
     S = len(starts)
     WW = None if w is None else np.concatenate([w] * S)
     theta, conv = fit_link_batch(np.concatenate([X] * S), np.concatenate([y] * S), spec,
-                                 np.concatenate(starts), max_iter=max_iter, tol=tol, w=WW)
+                                 np.concatenate(starts), max_iter=max_iter, tol=tol, w=WW,
+                                 layout=layout)
     resid = link(theta, np.concatenate([X] * S)) - np.concatenate([y] * S)
     final = loss(resid if WW is None else resid * WW, spec)
     final = np.where(np.isfinite(final) & np.all(np.isfinite(theta), axis=1), final, np.inf)
