@@ -6,7 +6,6 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-JB_FLAGS := -W -n --keep-going
 NAME ?= 01_capability_space
 export MPLBACKEND := Agg
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
@@ -34,15 +33,14 @@ clean:  ## remove every build product (book, results, figures, execution cache)
 	rm -rf _build
 
 book: data clean  ## build the whole book strictly from clean into _build/html
-	$(BIN)/python -m osl.build execute
-	$(BIN)/jupyter-book build --all $(JB_FLAGS) .
+	$(BIN)/python -m osl.build book
 	@echo "Open _build/html/index.html"
 
 chapter: data  ## execute and build one chapter alone: make chapter NAME=01_capability_space
 	@rm -rf _build/chapters/$(NAME) && mkdir -p _build/chapters/$(NAME)
 	$(BIN)/python -m osl.build toc $(NAME) > _build/chapters/_toc_$(NAME).yml
 	OSL_CHAPTER=$(NAME) OSL_BUILD_DIR=$(CURDIR)/_build/chapters/$(NAME)/_osl \
-	  $(BIN)/jupyter-book build --all $(JB_FLAGS) --toc _build/chapters/_toc_$(NAME).yml --path-output _build/chapters/$(NAME) .
+	  $(BIN)/python -m osl.build book $(NAME) --toc _build/chapters/_toc_$(NAME).yml --path-output _build/chapters/$(NAME)
 	@echo "Open _build/chapters/$(NAME)/_build/html/notebooks/$(NAME).html"
 
 test: data  ## unit tests, notebook/TOC checks, strict book build and browser check

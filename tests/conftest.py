@@ -67,23 +67,18 @@ def built_book(tmp_path_factory):
     """The whole book, built strictly from clean into a temporary folder (once per session)."""
     import subprocess
     import sys
-    from pathlib import Path
     from types import SimpleNamespace
 
     from osl import paths
 
     out = tmp_path_factory.mktemp("book")
     env = dict(os.environ, OSL_BUILD_DIR=str(out / "_build"), MPLBACKEND="Agg")
-    jb = Path(sys.executable).parent / "jupyter-book"
-    # As `make book` does: chapters executed in parallel into the build's cache, then the
-    # strict Sphinx pass.
-    pre = subprocess.run([sys.executable, "-m", "osl.build", "execute"], cwd=paths.PROJECT_ROOT,
-                         env=env, capture_output=True, text=True, timeout=1200)
-    cmd = [str(jb), "build", "--all", "-W", "-n", "--keep-going", "--path-output", str(out),
-           str(paths.PROJECT_ROOT)]
-    proc = subprocess.run(cmd, cwd=paths.PROJECT_ROOT, env=env, capture_output=True, text=True,
+    # As `make book` does: the chapters executed in parallel while the strict Sphinx pass
+    # reads the book, waiting at each chapter for its execution.
+    proc = subprocess.run([sys.executable, "-m", "osl.build", "book", "--path-output", str(out)],
+                          cwd=paths.PROJECT_ROOT, env=env, capture_output=True, text=True,
                           timeout=1200)
-    log = pre.stdout + pre.stderr + proc.stdout + proc.stderr
+    log = proc.stdout + proc.stderr
     (out / "build.log").write_text(log)
-    return SimpleNamespace(returncode=pre.returncode or proc.returncode, log=log, root=out,
+    return SimpleNamespace(returncode=proc.returncode, log=log, root=out,
                            build=out / "_build", html=out / "_build" / "html")

@@ -48,8 +48,8 @@ def test_strict_build_passes(built_book):
 
 
 def test_sphinx_pass_reuses_the_parallel_execution(built_book):
-    """Every chapter executed by `python -m osl.build execute` is found in the cache by the
-    Sphinx pass, which therefore executes nothing again."""
+    """Every chapter executed by `python -m osl.build book`'s executor is found in the cache by
+    the Sphinx pass running beside it, which therefore executes nothing itself."""
     from osl.build import notebook_pages
     assert "Executing notebook" not in built_book.log
     assert built_book.log.count("Using cached notebook") == len(notebook_pages())

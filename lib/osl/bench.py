@@ -1,7 +1,7 @@
 """Benchmark: ``python -m osl.bench`` (or ``make bench``) prints the timings the project targets.
 
-* a cold, strict build of the whole book as `make book` runs it (chapters executed in parallel,
-  then the strict Sphinx pass), into a temporary folder, from clean;
+* a cold, strict build of the whole book as `make book` runs it (chapters executed in parallel
+  while the strict Sphinx pass reads beside them), into a temporary folder, from clean;
 * the execution time of every chapter notebook on its own, split into imports, computation and
   figures (kernel start-up not counted), and `make chapter NAME=...` end to end;
 * one full capability fit (impute + PCA + per-family and shared-slope fits) on the core set;
@@ -96,20 +96,17 @@ def _line(what: str, seconds: float, target: float) -> str:
 
 
 def bench_book() -> float:
-    """A cold, strict build as `make book` runs it: parallel execution, then the Sphinx pass."""
+    """A cold, strict build as `make book` runs it: parallel execution with the Sphinx pass
+    reading beside it (``python -m osl.build book``), from clean."""
     with tempfile.TemporaryDirectory() as tmp:
         env = dict(os.environ, OSL_BUILD_DIR=str(Path(tmp) / "_build"))
-        jb = Path(sys.executable).parent / "jupyter-book"
-        steps = [[sys.executable, "-m", "osl.build", "execute"],
-                 [str(jb), "build", "--all", "-W", "-n", "--keep-going", "--path-output", tmp,
-                  str(paths.PROJECT_ROOT)]]
+        cmd = [sys.executable, "-m", "osl.build", "book", "--path-output", tmp]
         t = time.perf_counter()
-        for cmd in steps:
-            proc = subprocess.run(cmd, env=env, capture_output=True, text=True,
-                                  cwd=paths.PROJECT_ROOT)
-            if proc.returncode != 0:
-                print(proc.stdout[-3000:] + proc.stderr[-3000:], file=sys.stderr)
-                raise SystemExit("the book build failed; fix it before benchmarking")
+        proc = subprocess.run(cmd, env=env, capture_output=True, text=True,
+                              cwd=paths.PROJECT_ROOT)
+        if proc.returncode != 0:
+            print(proc.stdout[-3000:] + proc.stderr[-3000:], file=sys.stderr)
+            raise SystemExit("the book build failed; fix it before benchmarking")
         return time.perf_counter() - t
 
 

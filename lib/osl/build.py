@@ -6,8 +6,12 @@
 instead of executing the chapters one after another. ``make book`` cleans ``_build`` first, so
 the cache never holds results of older code.
 
+``python -m osl.build book [NAMES] [--toc T --path-output D]`` does both at once: the strict
+Sphinx pass starts immediately and waits at each notebook page until the executor has cached it,
+so reading the book overlaps executing it (what ``make book`` and ``make chapter`` run).
+
 ``python -m osl.build toc NAME`` prints a copy of ``_toc.yml`` that keeps the book's own prose
-pages (intro, method, reproducibility, citation, references) and only the chapter ``NAME``, so
+pages a chapter needs (intro, method, glossary, references) and only the chapter ``NAME``, so
 that a single chapter builds, with working citations, in seconds (links to the pages left out
 are shown as plain text in that build; the whole book checks them).
 """
@@ -42,16 +46,22 @@ def notebook_pages() -> list[str]:
     return out
 
 
+ONE_CHAPTER_SKIPS = ("book/api", "book/reproducibility", "book/cite")
+
+
 def chapter_toc(name: str) -> dict:
     if name not in chapter_names():
         raise OSLError(f"No chapter {name!r}. Chapters: {', '.join(chapter_names())}.")
     toc = yaml.safe_load((paths.PROJECT_ROOT / "_toc.yml").read_text())
     # Other chapters and the book's other executed pages stay out: only this chapter runs.
-    executed = set(notebook_pages())
+    # So do the reference pages a chapter does not need (the API tables import the whole
+    # library; the provenance table hashes the data files): a chapter keeps the introduction
+    # (its verdict), the method, the glossary and the references (its citations).
+    skip = set(notebook_pages()) | set(ONE_CHAPTER_SKIPS)
     for part in toc.get("parts", []):
         part["chapters"] = [c for c in part["chapters"]
                             if c["file"] == f"notebooks/{name}" or
-                            (not c["file"].startswith("notebooks/") and c["file"] not in executed)]
+                            (not c["file"].startswith("notebooks/") and c["file"] not in skip)]
     toc["parts"] = [p for p in toc.get("parts", []) if p["chapters"]]
     return toc
 
@@ -105,52 +115,129 @@ def _save_times(times: dict[str, float]) -> None:
         pass
 
 
-def execute(names: list[str] | None = None, jobs: int = 2) -> dict[str, float]:
-    """Execute chapters in parallel and cache them for the book build; returns their times."""
-    from concurrent.futures import ProcessPoolExecutor
+def _pages(names: list[str] | None) -> list[str]:
+    """The notebook pages to execute: the chapters ``names``, or every notebook page."""
+    if names:
+        unknown = [n for n in names if n not in chapter_names()]
+        if unknown:
+            raise OSLError(f"No chapter(s) {unknown}. Chapters: {', '.join(chapter_names())}.")
+        return [f"notebooks/{n}" for n in names]
+    return notebook_pages()
+
+
+def execute(names: list[str] | None = None, jobs: int = 2, *, order: str = "longest",
+            cache_path: Path | None = None, on_done=None) -> dict[str, float]:
+    """Execute notebook pages in parallel and cache them for the book build; returns their
+    times (seconds by notebook name).
+
+    ``order``: ``"longest"`` (longest first, by the last run's times on this machine, so that
+    no core idles at the end) or ``"read"`` (the order in which Sphinx reads pages, for a build
+    that reads while this executes). ``on_done(page, error)`` is called as each page is cached
+    (``error`` None) or has failed (the failing cell's error).
+    """
+    from concurrent.futures import ProcessPoolExecutor, as_completed
 
     import nbformat
     from jupyter_cache import get_cache
     from jupyter_cache.base import CacheBundleIn
 
-    if names:
-        unknown = [n for n in names if n not in chapter_names()]
-        if unknown:
-            raise OSLError(f"No chapter(s) {unknown}. Chapters: {', '.join(chapter_names())}.")
-        pages = [f"notebooks/{n}" for n in names]
-    else:
-        pages = notebook_pages()
-    # Longest first, so that no core idles at the end: by the times of the last execution on
-    # this machine when known (kept beside the data cache), else chapters in TOC order first.
+    pages = _pages(names)
     last = _last_times()
-    order = {f: i for i, f in enumerate(pages)}
-    pages.sort(key=lambda f: (-last.get(Path(f).name, 0.0), not f.startswith("notebooks/"),
-                              order[f]))
-    nb_paths = [str(paths.PROJECT_ROOT / f"{f}.md") for f in pages]
-    cache = get_cache(str(paths.build_dir() / ".jupyter_cache"))
-    times = {}
-    # Longest chapters first would be ideal; the TOC order is a fair proxy when jobs >= 2.
-    failed = {}
+    if order == "read":
+        pages.sort()  # Sphinx reads documents in sorted order
+    else:
+        rank = {f: i for i, f in enumerate(pages)}
+        pages.sort(key=lambda f: (-last.get(Path(f).name, 0.0), not f.startswith("notebooks/"),
+                                  rank[f]))
+    cache = get_cache(str(cache_path or paths.build_dir() / ".jupyter_cache"))
+    times, failed = {}, {}
     with ProcessPoolExecutor(max_workers=max(1, jobs)) as pool:
-        futures = {pool.submit(_execute_one, p): p for p in nb_paths}
-        for fut in futures:
-            name = Path(futures[fut]).stem
+        futures = {pool.submit(_execute_one, str(paths.PROJECT_ROOT / f"{p}.md")): p
+                   for p in pages}
+        for fut in as_completed(futures):
+            page = futures[fut]
+            name = Path(page).name
             try:
                 path, text, seconds = fut.result()
             except Exception as exc:  # a cell failed: report the chapter and the cell's error
                 failed[name] = str(exc).strip().splitlines()[-1][:300] if str(exc).strip() \
                     else type(exc).__name__
+                if on_done:
+                    on_done(page, failed[name])
                 continue
             nb = nbformat.reads(text, as_version=4)
             cache.cache_notebook_bundle(CacheBundleIn(nb, path, data={"execution_seconds": seconds}),
                                         check_validity=False, overwrite=True)
             times[name] = seconds
+            if on_done:
+                on_done(page, None)
     _save_times({**last, **times})
     if failed:
         raise OSLError("Chapter(s) failed to execute: " + "; ".join(
             f"{k}: {v}" for k, v in failed.items()) + ". Run `make chapter NAME=<chapter>` to see "
             "the failing cell.")
     return times
+
+
+MARKERS_ENV = "OSL_EXECUTION_MARKERS"
+
+
+def marker(folder: Path, page: str, ok: bool) -> Path:
+    """The file that says a page has been executed and cached (``ok``) or has failed."""
+    return Path(folder) / (page.replace("/", "__") + (".done" if ok else ".failed"))
+
+
+def book(names: list[str] | None = None, jobs: int = 2, *, toc: Path | None = None,
+         path_output: Path | None = None) -> int:
+    """Execute the notebook pages and build the book strictly, at the same time.
+
+    The strict Sphinx pass starts at once, reads the prose pages and waits at each notebook
+    page until the executor has cached it (``osl.sphinxext`` reads the markers in
+    ``$OSL_EXECUTION_MARKERS``), so that reading, numbering and the figures' PDF copies overlap
+    the execution of the later chapters. ``names``: chapters only (a one-chapter build, with
+    ``toc``); returns the Sphinx pass's exit status.
+    """
+    import json
+    import shutil
+    import subprocess
+
+    from jupyter_cache import get_cache
+
+    pages = _pages(names)
+    out = Path(path_output) if path_output else paths.PROJECT_ROOT
+    cache_path = out / "_build" / ".jupyter_cache"  # where jupyter-book looks
+    get_cache(str(cache_path))  # the database exists before either process opens it
+    folder = paths.build_dir() / ".executed"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    (folder / "expected.json").write_text(json.dumps(pages))
+    cmd = [str(Path(sys.executable).parent / "jupyter-book"), "build", "--all", "-W", "-n",
+           "--keep-going"]
+    if toc:
+        cmd += ["--toc", str(toc)]
+    if path_output:
+        cmd += ["--path-output", str(path_output)]
+    sphinx = subprocess.Popen(cmd + [str(paths.PROJECT_ROOT)], cwd=paths.PROJECT_ROOT,
+                              env=dict(os.environ, **{MARKERS_ENV: str(folder)}))
+
+    def done(page, error):
+        target = marker(folder, page, error is None)
+        tmp = target.with_suffix(".part")
+        tmp.write_text(error or "")
+        tmp.replace(target)
+
+    try:
+        times = execute(names, jobs, order="read", cache_path=cache_path, on_done=done)
+    except OSLError:
+        sphinx.wait()  # it stops at the first failed page, saying which
+        raise
+    except BaseException:
+        sphinx.terminate()
+        raise
+    status = sphinx.wait()
+    for name, sec in sorted(times.items()):
+        print(f"executed {name} in {sec:.1f} s")
+    return status
 
 
 def main(argv=None) -> int:
@@ -162,8 +249,17 @@ def main(argv=None) -> int:
     e.add_argument("names", nargs="*", help="chapters (default: every notebook page of the TOC)")
     e.add_argument("--jobs", type=int, default=min(4, os.cpu_count() or 1),
                    help="notebooks executed at once (default: the number of cores, at most 4)")
+    b = sub.add_parser("book", help="execute and build strictly at once (what `make book` and "
+                                    "`make chapter` run)")
+    b.add_argument("names", nargs="*", help="chapters (default: every notebook page of the TOC)")
+    b.add_argument("--jobs", type=int, default=min(4, os.cpu_count() or 1),
+                   help="notebooks executed at once (default: the number of cores, at most 4)")
+    b.add_argument("--toc", type=Path, help="table of contents (default: _toc.yml)")
+    b.add_argument("--path-output", type=Path, help="build folder (default: the project root)")
     args = parser.parse_args(argv)
     try:
+        if args.command == "book":
+            return book(args.names, args.jobs, toc=args.toc, path_output=args.path_output)
         if args.command == "execute":
             for name, sec in sorted(execute(args.names, args.jobs).items()):
                 print(f"executed {name} in {sec:.1f} s")

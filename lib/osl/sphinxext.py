@@ -370,6 +370,42 @@ def _static_files(app, config):
         config.suppress_warnings = list(config.suppress_warnings) + ["ref.doc", "ref.ref"]
 
 
+def _await_execution(app, docname, source, renderer=None):
+    """In a build run by ``python -m osl.build book``, hold a notebook page until the executor
+    (running beside this build) has cached it, or stop the build if it failed. While waiting,
+    the figures the running chapters have already published go to ``renderer``, so that their
+    PDF and CSV copies are written during the execution rather than after it."""
+    import json
+    import os
+    import time
+
+    from sphinx.errors import ExtensionError
+
+    from .build import MARKERS_ENV, marker
+    folder = os.environ.get(MARKERS_ENV)
+    if not folder:
+        return
+    expected = getattr(app, "_osl_expected", None)
+    if expected is None:
+        expected = app._osl_expected = set(json.loads((Path(folder) / "expected.json")
+                                                      .read_text()))
+    if docname not in expected:
+        return
+    deadline = time.monotonic() + 3600
+    done, failed = marker(folder, docname, True), marker(folder, docname, False)
+    last_submit = 0.0
+    while not done.exists():
+        if renderer is not None and time.monotonic() - last_submit > 0.5:
+            renderer.submit(app, docname)
+            last_submit = time.monotonic()
+        if failed.exists():
+            raise ExtensionError(f"{docname} failed to execute: {failed.read_text()}")
+        if time.monotonic() > deadline:
+            raise ExtensionError(f"{docname}: no execution result after an hour; is the "
+                                 "executor (python -m osl.build book) still running?")
+        time.sleep(0.05)
+
+
 def setup(app):
     app.connect("config-inited", _static_files)
     app.connect("env-check-consistency", _renumber_single_chapter)  # after numbering
@@ -377,6 +413,7 @@ def setup(app):
     app.connect("builder-inited", _check_mathjax)
     app.connect("build-finished", _copy_mathjax)
     renderer = _FigureRenderer()
+    app.connect("source-read", lambda a, d, s: _await_execution(a, d, s, renderer))
     app.connect("doctree-read", renderer.submit)
     app.connect("build-finished", renderer.finish)
     app.connect("build-finished", _copy_figures)  # after the renderer has written them

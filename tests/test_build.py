@@ -1,0 +1,54 @@
+"""`python -m osl.build book` runs the executor and the strict Sphinx pass side by side: the
+Sphinx extension holds each notebook page until the executor's marker says it is cached, and
+stops the build, naming the page and the error, when the executor says it failed."""
+from __future__ import annotations
+
+import json
+import threading
+import time
+from types import SimpleNamespace
+
+import pytest
+from sphinx.errors import ExtensionError
+
+from osl.build import MARKERS_ENV, marker
+from osl.sphinxext import _await_execution
+
+
+@pytest.fixture
+def markers(tmp_path, monkeypatch):
+    (tmp_path / "expected.json").write_text(json.dumps(["notebooks/01_x", "book/own_models"]))
+    monkeypatch.setenv(MARKERS_ENV, str(tmp_path))
+    return tmp_path
+
+
+def test_a_page_waits_for_its_execution_marker(markers):
+    app = SimpleNamespace()
+
+    def finish():
+        time.sleep(0.3)
+        marker(markers, "notebooks/01_x", True).write_text("")
+
+    threading.Thread(target=finish).start()
+    t = time.monotonic()
+    _await_execution(app, "notebooks/01_x", [""])
+    assert time.monotonic() - t >= 0.25
+
+
+def test_a_failed_execution_stops_the_build_with_its_error(markers):
+    marker(markers, "book/own_models", False).write_text("NameError: name 'x' is not defined")
+    with pytest.raises(ExtensionError, match="book/own_models failed to execute: NameError"):
+        _await_execution(SimpleNamespace(), "book/own_models", [""])
+
+
+def test_prose_pages_and_ordinary_builds_do_not_wait(markers, monkeypatch):
+    t = time.monotonic()
+    _await_execution(SimpleNamespace(), "book/method", [""])  # not executed: no wait
+    monkeypatch.delenv(MARKERS_ENV)
+    _await_execution(SimpleNamespace(), "notebooks/01_x", [""])  # a plain jupyter-book build
+    assert time.monotonic() - t < 0.2
+
+
+def test_markers_name_the_page_and_the_outcome(tmp_path):
+    assert marker(tmp_path, "notebooks/02_y", True).name == "notebooks__02_y.done"
+    assert marker(tmp_path, "notebooks/02_y", False).name == "notebooks__02_y.failed"
