@@ -51,17 +51,17 @@ def _sigmoid_at(theta, X):
     return expit(theta[:, :1] + (X @ theta[:, 1:-1, None])[..., 0])
 
 
-def _gradient_hessian(th, s, R, Xk, floor: bool, w, W, planes: bool):
+def _gradient_hessian(th, s, R, X, floor: bool, w, W, planes: bool):
     """Gradient (B, P) and Gauss-Newton matrix (B, P, P) of the loss at parameters ``th`` with
     sigmoid values ``s`` and (weighted) residuals ``R`` (B, n).
 
-    The Jacobian is built column by column in a parameter-major (P, B, n) layout from ``Xk``
-    (X as (k, B, n)): filling and multiplying whole planes is several times cheaper than the
-    (B, n, P) layout, whose last axis is short, for large stacks (``planes``); small stacks
-    use batched matrix products on the (B, n, P) layout. ``w``: 0/1 row weights (padding) or
-    None; ``W``: Huber weights or None.
+    With ``planes``, the Jacobian is built column by column in a parameter-major (P, B, n)
+    layout from ``X`` given as (k, B, n): filling and multiplying whole planes is several times
+    cheaper than the (B, n, P) layout, whose last axis is short, for large stacks. Otherwise
+    ``X`` is (B, n, k) and batched matrix products on the (B, n, P) layout serve small stacks.
+    ``w``: 0/1 row weights (padding) or None; ``W``: Huber weights or None.
     """
-    k = Xk.shape[0]
+    k = X.shape[0] if planes else X.shape[-1]
     P = k + 2 if floor else k + 1
     ds = (1 - th[:, -1:]) * s * (1 - s)
     if w is not None:
@@ -69,7 +69,7 @@ def _gradient_hessian(th, s, R, Xk, floor: bool, w, W, planes: bool):
     if not planes:
         J = np.empty(s.shape + (P,))
         J[..., 0] = ds
-        J[..., 1:k + 1] = ds[..., None] * np.moveaxis(Xk, 0, 2)
+        J[..., 1:k + 1] = ds[..., None] * X
         if floor:
             J[..., -1] = 1 - s if w is None else (1 - s) * w
         Jt = np.swapaxes(J, 1, 2)
@@ -77,7 +77,7 @@ def _gradient_hessian(th, s, R, Xk, floor: bool, w, W, planes: bool):
         return (JtW @ R[..., None])[..., 0], JtW @ J
     J = np.empty((P,) + s.shape)
     J[0] = ds
-    np.multiply(ds, Xk, out=J[1:k + 1])
+    np.multiply(ds, X, out=J[1:k + 1])
     if floor:
         np.subtract(1, s, out=J[-1])
         if w is not None:
@@ -156,7 +156,6 @@ def fit_link_batch(X: np.ndarray, y: np.ndarray, spec: LinkSpec, init: np.ndarra
     """
     validate.choice("layout", layout, ("auto", "planes", "stacked"))
     B, n, k = X.shape
-    planes = k <= 4 and (layout == "planes" or (layout == "auto" and B >= 64))
     theta = np.broadcast_to(np.asarray(init, float), (B, k + 2)).copy()
     if spec.floor:
         theta[:, -1] = np.clip(theta[:, -1], 0.0, spec.max_floor)
@@ -177,7 +176,8 @@ def fit_link_batch(X: np.ndarray, y: np.ndarray, spec: LinkSpec, init: np.ndarra
     # copying the arrays every time one problem stops.
     ids = np.flatnonzero(np.isfinite(cur_all))
     th, Xa, ya, S, R = theta[ids], X[ids], y[ids], S[ids], R[ids]
-    Xk = np.ascontiguousarray(np.moveaxis(Xa, 2, 0))
+    planes = k <= 4 and (layout == "planes" or (layout == "auto" and B >= 64))
+    Xk = np.ascontiguousarray(np.moveaxis(Xa, 2, 0)) if planes else Xa  # as the layout needs
     wa = None if w is None else w[ids]
     cur, lam = cur_all[ids], np.full(ids.size, 1e-3)
     alive = np.ones(ids.size, bool)
@@ -231,7 +231,7 @@ def fit_link_batch(X: np.ndarray, y: np.ndarray, spec: LinkSpec, init: np.ndarra
             if alive.sum() < 0.67 * alive.size:
                 ids, th, Xa, ya, S, R, cur, lam = (a[alive] for a in (ids, th, Xa, ya, S, R,
                                                                       cur, lam))
-                Xk = Xk[:, alive]
+                Xk = Xk[:, alive] if planes else Xa
                 wa = None if wa is None else wa[alive]
                 alive = np.ones(ids.size, bool)
     ids, th, cur = ids[alive], th[alive], cur[alive]
