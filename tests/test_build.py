@@ -52,3 +52,10 @@ def test_prose_pages_and_ordinary_builds_do_not_wait(markers, monkeypatch):
 def test_markers_name_the_page_and_the_outcome(tmp_path):
     assert marker(tmp_path, "notebooks/02_y", True).name == "notebooks__02_y.done"
     assert marker(tmp_path, "notebooks/02_y", False).name == "notebooks__02_y.failed"
+
+
+def test_book_refuses_an_unknown_chapter_before_building(capsys):
+    from osl.build import main
+    assert main(["book", "99_no_such_chapter"]) == 2
+    err = capsys.readouterr().err
+    assert "No chapter(s) ['99_no_such_chapter']" in err and "01_capability_space" in err

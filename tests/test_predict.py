@@ -339,3 +339,19 @@ def test_clearing_range():
     gain = pd.DataFrame({"log10_flops": [21, 22, 23, 24], "lower": [0.0, 0.1, 0.2, 0.04]})
     assert clearing_range(gain, 0.05) == (22.0, 23.0)
     assert all(np.isnan(clearing_range(gain, 0.5)))
+
+
+def test_fit_link_batch_refuses_an_unknown_layout():
+    X, y = np.zeros((2, 6, 1)), np.linspace(0.1, 0.9, 6)[None].repeat(2, 0)
+    with pytest.raises(ArgumentError, match="layout"):
+        fit_link_batch(X, y, LinkSpec(), np.zeros(3), layout="fast")
+
+
+def test_both_layouts_give_the_same_fits_up_to_rounding():
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(80, 30, 2))
+    y = 0.1 + 0.8 / (1 + np.exp(-(X @ np.array([1.5, -0.7]) + 0.3))) + rng.normal(0, 0.02, (80, 30))
+    a, ok_a = fit_link_batch(X, y, LinkSpec(), np.array([0.0, 0.1, 0.1, 0.05]), layout="planes")
+    b, ok_b = fit_link_batch(X, y, LinkSpec(), np.array([0.0, 0.1, 0.1, 0.05]), layout="stacked")
+    assert ok_a.all() and ok_b.all()
+    np.testing.assert_allclose(a, b, atol=1e-6)
