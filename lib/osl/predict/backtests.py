@@ -16,6 +16,7 @@ from ..errors import ArgumentError, FitError
 from .bootstrap import bootstrap_many
 from .estimator import ScalingPredictor
 from .evaluation import metrics
+from .targets import fit_many
 
 
 def _flops(models: pd.DataFrame) -> np.ndarray:
@@ -24,18 +25,20 @@ def _flops(models: pd.DataFrame) -> np.ndarray:
     return models["flops_1e21"].to_numpy(dtype=float)
 
 
-def _cutoff_fits(models, target, cutoffs, flops, kwargs) -> list:
-    """(cutoff, train mask, fitted predictor) at each cutoff and at ``inf`` (every model);
-    cutoffs that cannot be fitted are skipped."""
-    fitted = []
-    for cut in list(cutoffs) + [np.inf]:
-        train = np.isfinite(flops) & (flops <= cut)
-        try:
-            p = ScalingPredictor(**kwargs).fit(models, target, train)
-        except FitError:
-            continue
-        fitted.append((cut, train, p))
-    return fitted
+def _cutoff_fits(models, pairs: dict, flops) -> dict:
+    """``pairs``: ``{key: (target, cutoffs, ScalingPredictor kwargs)}``. Returns ``{key: [(cutoff,
+    train mask, fitted predictor), ...]}`` at each cutoff and at ``inf`` (every model); cutoffs
+    that cannot be fitted are skipped. Every fit of every pair is solved in one batched call."""
+    jobs, masks = {}, {}
+    for key, (target, cutoffs, kwargs) in pairs.items():
+        for cut in list(cutoffs) + [np.inf]:
+            masks[key, cut] = np.isfinite(flops) & (flops <= cut)
+            jobs[key, cut] = (target, masks[key, cut], kwargs)
+    fits = fit_many(models, jobs, skip_unfittable=True)
+    out = {key: [] for key in pairs}
+    for (key, cut), p in fits.items():
+        out[key].append((cut, masks[key, cut], p))
+    return out
 
 
 def _midpoint_level(fitted, threshold) -> float:
@@ -95,7 +98,7 @@ def backtest(models: pd.DataFrame, target, cutoffs: Sequence[float], *, n_boot: 
     models = validate.frame(models)
     flops = _flops(models)
     cutoffs = [validate.real("cutoffs", c, low=0.0, low_open=True) for c in cutoffs]
-    fitted = _cutoff_fits(models, target, cutoffs, flops, kwargs)
+    fitted = _cutoff_fits(models, {0: (target, cutoffs, kwargs)}, flops)[0]
     early = [p for cut, _, p in fitted if np.isfinite(cut)]
     boots = iter(bootstrap_many(early, n_boot, seed) if early else [])
     return _table(models, fitted, boots, flops, threshold, level)
@@ -128,7 +131,7 @@ def backtest_grid(models: pd.DataFrame, targets: Sequence[str], cutoffs: Sequenc
         raise ArgumentError(f"per_target names target(s) {unknown} that are not in targets.")
     level = validate.level(level)
     n_boot = validate.integer("n_boot", n_boot, low=2)
-    fitted = {}
+    pairs = {}
     for t in targets:
         extra = per_target.get(t, {})
         for name, kw in predictors.items():
@@ -136,7 +139,8 @@ def backtest_grid(models: pd.DataFrame, targets: Sequence[str], cutoffs: Sequenc
             if clash:
                 raise ArgumentError(f"{t!r}/{name!r}: {clash} given both in per_target and in "
                                     "predictors; give each keyword once.")
-            fitted[t, name] = _cutoff_fits(models, t, cutoffs, flops, {**extra, **kw})
+            pairs[t, name] = (t, cutoffs, {**extra, **kw})
+    fitted = _cutoff_fits(models, pairs, flops)
     early = [p for fs in fitted.values() for cut, _, p in fs if np.isfinite(cut)]
     boots = iter(bootstrap_many(early, n_boot, seed) if early else [])
     parts = []

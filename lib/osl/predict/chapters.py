@@ -10,6 +10,7 @@ import pandas as pd
 from .. import presets, validate
 from ..errors import ArgumentError
 from .link import LinkSpec
+from .targets import fit_many  # noqa: F401  (re-exported: chapters batch their fits with it)
 
 
 #: The two readings of the paper's emergent-task set-up (see PAPER_SETTINGS in the datasheet).
@@ -136,49 +137,6 @@ def bootstrap_halves(boot):
         out.append(PredictionBootstrap(boot.predictor, boot.params[part], boot.ok[part],
                                        boot.residuals[part], state, boot.seed))
     return out
-
-
-def fit_many(models: pd.DataFrame, jobs: dict) -> dict:
-    """Fit many (target, training mask, :class:`ScalingPredictor` keyword arguments) jobs with
-    one batched link solve per kind of link, as :func:`~osl.predict.targets.fit_targets` does
-    for one mask: ``jobs`` is ``{key: (target, train, kwargs)}``, the result ``{key: fitted
-    predictor}``. Each fit equals ``ScalingPredictor(**kwargs).fit(models, target, train)`` up
-    to rounding (the same multi-start solver; problems of different sizes are padded with
-    zero-weight rows). Worth it when the jobs differ in their training masks (leave one family
-    out, cutoffs), where ``fit_targets`` would need one call per mask.
-    """
-    from .estimator import ScalingPredictor, read_target
-    from .link import fit_link_padded
-
-    models = validate.frame(models)
-    if not isinstance(jobs, dict) or not jobs:
-        raise ArgumentError("fit_many: jobs must be a non-empty {key: (target, train, kwargs)} "
-                            "dict.")
-    raws: dict = {}
-    prepared: dict = {}
-    for key, job in jobs.items():
-        if not isinstance(job, tuple) or len(job) != 3 or not isinstance(job[2], dict):
-            raise ArgumentError(f"fit_many: jobs[{key!r}] must be (target, train, kwargs), got "
-                                f"{job!r}.")
-        target, train, kwargs = job
-        p = ScalingPredictor(**kwargs)
-        fkey = p.features.key()
-        if fkey not in raws:
-            raws[fkey] = p.features.raw(models)
-        y = read_target(models, target, lower=p.target_range[0], upper=p.target_range[1])
-        mask = validate.mask(train, len(models), f"jobs[{key!r}] train", rows=models.index)
-        X, yy = p._prepare(models, raws[fkey], y, mask)
-        prepared[key] = (p, fkey, X, yy)
-    kinds: dict = {}
-    for key, (p, _, X, _) in prepared.items():
-        kinds.setdefault((p.link, X.shape[1]), []).append(key)
-    out = {}
-    for (spec, _), keys in kinds.items():
-        problems = [(prepared[k][2][None], prepared[k][3][None], None) for k in keys]
-        for k, (theta, _) in zip(keys, fit_link_padded(problems, spec, max_iter=400, tol=1e-9)):
-            p, fkey = prepared[k][0], prepared[k][1]
-            out[k] = p._finish(models, raws[fkey], theta[0])
-    return {k: out[k] for k in jobs}
 
 
 def leave_family_out_batched(models: pd.DataFrame, targets, predictors: dict, *,

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from .. import validate
-from ..errors import ArgumentError
+from ..errors import ArgumentError, FitError
 from .bootstrap import PredictionBootstrap, bootstrap_many
 from .estimator import ScalingPredictor, read_target
 from .link import fit_link_padded, link
@@ -125,3 +125,51 @@ def fit_targets(models: pd.DataFrame, targets, train=None, *, on_missing: str = 
     for n, (theta, _) in zip(names, solved):
         fits[n]._finish(models, raw, theta[0])
     return TargetSet(fits)
+
+
+def fit_many(models: pd.DataFrame, jobs: dict, *, skip_unfittable: bool = False) -> dict:
+    """Fit many (target, training mask, :class:`ScalingPredictor` keyword arguments) jobs with
+    one batched link solve per kind of link, as :func:`fit_targets` does for one mask: ``jobs``
+    is ``{key: (target, train, kwargs)}``, the result ``{key: fitted predictor}``, in the order
+    of ``jobs``. Each fit equals ``ScalingPredictor(**kwargs).fit(models, target, train)`` up to
+    rounding (the same multi-start solver; problems of different sizes are padded with
+    zero-weight rows). Worth it when the jobs differ in their training masks (leave one family
+    out, cutoffs), where :func:`fit_targets` would need one call per mask.
+
+    A job that cannot be fitted (too few training models, a constant target) raises its
+    :class:`~osl.errors.FitError`, or with ``skip_unfittable`` is left out of the result.
+    """
+    models = validate.frame(models)
+    if not isinstance(jobs, dict) or not jobs:
+        raise ArgumentError("fit_many: jobs must be a non-empty {key: (target, train, kwargs)} "
+                            "dict.")
+    raws: dict = {}
+    prepared: dict = {}
+    for key, job in jobs.items():
+        if not isinstance(job, tuple) or len(job) != 3 or not isinstance(job[2], dict):
+            raise ArgumentError(f"fit_many: jobs[{key!r}] must be (target, train, kwargs), got "
+                                f"{job!r}.")
+        target, train, kwargs = job
+        p = ScalingPredictor(**kwargs)
+        fkey = p.features.key()
+        if fkey not in raws:
+            raws[fkey] = p.features.raw(models)
+        y = read_target(models, target, lower=p.target_range[0], upper=p.target_range[1])
+        mask = validate.mask(train, len(models), f"jobs[{key!r}] train", rows=models.index)
+        try:
+            X, yy = p._prepare(models, raws[fkey], y, mask)
+        except FitError:
+            if not skip_unfittable:
+                raise
+            continue
+        prepared[key] = (p, fkey, X, yy)
+    kinds: dict = {}
+    for key, (p, _, X, _) in prepared.items():
+        kinds.setdefault((p.link, X.shape[1]), []).append(key)
+    out = {}
+    for (spec, _), keys in kinds.items():
+        problems = [(prepared[k][2][None], prepared[k][3][None], None) for k in keys]
+        for k, (theta, _) in zip(keys, fit_link_padded(problems, spec, max_iter=400, tol=1e-9)):
+            p, fkey = prepared[k][0], prepared[k][1]
+            out[k] = p._finish(models, raws[fkey], theta[0])
+    return {k: out[k] for k in jobs if k in out}
