@@ -103,6 +103,51 @@ def test_publish_writes_the_svg_and_render_writes_pdf_and_csv(build):
         "fig-01-test-line.csv", "fig-01-test-line.pdf", "fig-01-test-line.svg"]
 
 
+def test_deferred_publish_leaves_the_drawing_to_the_renderer(build, monkeypatch):
+    """In the book's build the kernel only queues the figure; the renderer writes the same SVG
+    that publish writes itself, and the page shows a link to that copy."""
+    import re
+
+    def make():
+        fig, ax = plt.subplots(figsize=(5, 3))
+        ax.plot([0, 1], [0, 1], label="line")
+        ax.set_xlabel("log10 FLOPs")
+        ax.set_title("a panel")
+        return fig
+
+    with plt.rc_context():
+        figures.set_theme()  # the book's look, in which chapters draw and the renderer saves
+        direct = figures.publish(make(), "fig-01-direct").read_text()
+        figures.render_queue()
+        monkeypatch.setenv(figures.DEFER_ENV, "1")
+        assert figures.deferring()
+        out = figures.publish(make(), "fig-01-deferred")
+    assert not plt.get_fignums()
+    assert not out.exists()  # nothing drawn in the kernel
+    assert (figures.queue_dir() / "fig-01-deferred.deferred.pickle").exists()
+    assert figures.render_queue() == [out]  # drawn outside the theme's context: same result
+    # The same drawing, whichever process made it (only the label in the ids differs).
+    strip = lambda text: re.sub(r"fig-01-\w+", "", text)  # noqa: E731
+    assert strip(out.read_text()) == strip(direct)
+    assert out.with_suffix(".pdf").exists() and out.with_suffix(".csv").exists()
+    ref = figures._FigureRef("fig-01-deferred", figures._alt_text(make()))
+    html = ref._repr_html_()
+    assert 'src="../_static/figures/fig-01-deferred.svg"' in html
+    assert "log10 FLOPs" in html and "a panel" in html  # alt text for screen readers
+    plt.close("all")
+
+
+def test_deferred_render_refuses_tiny_text(build, monkeypatch):
+    monkeypatch.setenv(figures.DEFER_ENV, "1")
+    fig, axes = plt.subplots(1, 6, figsize=(16, 3))
+    for a in axes:
+        a.set_title("panel", fontsize=7)
+    figures.publish(fig, "fig-01-tiny")  # queued: the check runs where the drawing happens
+    with pytest.raises(OSLError, match="fig-01-tiny.*narrower"):
+        figures.render_queue()
+    assert not (build / "figures" / "fig-01-tiny.svg").exists()
+
+
 def test_publish_rejects_bad_labels(build):
     fig, _ = plt.subplots()
     with pytest.raises(OSLError, match="fig-01-what"):

@@ -114,17 +114,22 @@ PROBE = "from osl import figures as _f\nprint('OSL_BENCH', _f.PUBLISH_SECONDS[0]
 
 
 def bench_chapters() -> dict[str, dict[str, float]]:
-    """Each chapter executed alone in a fresh kernel, split into imports (its first cell:
-    imports and set-up), figures (time inside :func:`osl.figures.publish`) and computation (the
-    rest); kernel start-up is not counted."""
+    """Each chapter executed alone in a fresh kernel, as the build runs it, split into imports
+    (its first cell: imports and set-up), figures (time inside :func:`osl.figures.publish`:
+    laying out and queueing) and computation (the rest); kernel start-up is not counted. The
+    drawing of the figures' SVG, PDF and CSV copies, which the build's renderer does in another
+    process while the chapters run, is timed after each chapter and printed beside it."""
     import jupytext
     import nbformat
     from nbclient import NotebookClient
 
+    from .figures import render_queue
+
     out = {}
     with tempfile.TemporaryDirectory() as tmp:
-        env_before = os.environ.get("OSL_BUILD_DIR")
+        env_before = {k: os.environ.get(k) for k in ("OSL_BUILD_DIR", paths.DEFER_FIGURES_ENV)}
         os.environ["OSL_BUILD_DIR"] = str(Path(tmp) / "_build")
+        os.environ[paths.DEFER_FIGURES_ENV] = "1"  # as the build runs them: drawing is deferred
         try:
             for nb_path in sorted((paths.PROJECT_ROOT / "notebooks").glob("[0-9][0-9]_*.md")):
                 nb = jupytext.read(nb_path)
@@ -141,13 +146,17 @@ def bench_chapters() -> dict[str, dict[str, float]]:
                 probe = [o for o in nb.cells[-1].outputs if o.get("name") == "stdout"]
                 figures = float(probe[0]["text"].split()[1]) if probe else float("nan")
                 total = sum(times[:-1])
+                t = time.perf_counter()
+                render_queue()  # what the build's renderer does beside the kernels
                 out[nb_path.stem] = {"total": total, "imports": times[0], "figures": figures,
-                                     "computation": total - times[0] - figures}
+                                     "computation": total - times[0] - figures,
+                                     "drawing": time.perf_counter() - t}
         finally:
-            if env_before is None:
-                os.environ.pop("OSL_BUILD_DIR", None)
-            else:
-                os.environ["OSL_BUILD_DIR"] = env_before
+            for k, v in env_before.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
     return out
 
 
@@ -185,7 +194,7 @@ def main(argv=None) -> int:
         for name, t in bench_chapters().items():
             print(_line(f"execute chapter {name}", t["total"], TARGETS["chapter"]))
             print(f"      imports {t['imports']:5.2f} s   computation {t['computation']:5.2f} s"
-                  f"   figures {t['figures']:5.2f} s")
+                  f"   figures {t['figures']:5.2f} s   (drawn beside it: {t['drawing']:5.2f} s)")
         for name in bench_chapters_names():
             print(_line(f"make chapter NAME={name}", bench_make_chapter(name),
                         TARGETS["make_chapter"]))

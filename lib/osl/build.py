@@ -85,6 +85,9 @@ def _execute_one(path: str) -> tuple[str, str, float]:
     import nbformat
     from nbclient import NotebookClient
 
+    # The kernel lays its figures out and queues them; the build's renderer draws them (on the
+    # core the kernel is not using), and the page shows the SVG copy it writes.
+    os.environ[paths.DEFER_FIGURES_ENV] = "1"
     nb = jupytext.read(path)
     t = time.perf_counter()
     # No per-cell timing metadata: jupyter-cache hashes cell metadata, and the Sphinx pass must
@@ -126,20 +129,17 @@ def _pages(names: list[str] | None) -> list[str]:
 
 
 def execute(names: list[str] | None = None, jobs: int = 2, *, order: str = "longest",
-            cache_path: Path | None = None, on_done=None) -> dict[str, float]:
+            cache_path: Path | None = None, on_done=None, on_started=None) -> dict[str, float]:
     """Execute notebook pages in parallel and cache them for the book build; returns their
     times (seconds by notebook name).
 
     ``order``: ``"longest"`` (longest first, by the last run's times on this machine, so that
     no core idles at the end) or ``"read"`` (the order in which Sphinx reads pages, for a build
-    that reads while this executes). ``on_done(page, error)`` is called as each page is cached
-    (``error`` None) or has failed (the failing cell's error).
+    that reads while this executes). ``on_started()`` is called once the kernels are starting
+    and the cache exists; ``on_done(page, error)`` as each page is cached (``error`` None) or
+    has failed (the failing cell's error).
     """
     from concurrent.futures import ProcessPoolExecutor, as_completed
-
-    import nbformat
-    from jupyter_cache import get_cache
-    from jupyter_cache.base import CacheBundleIn
 
     pages = _pages(names)
     last = _last_times()
@@ -149,11 +149,18 @@ def execute(names: list[str] | None = None, jobs: int = 2, *, order: str = "long
         rank = {f: i for i, f in enumerate(pages)}
         pages.sort(key=lambda f: (-last.get(Path(f).name, 0.0), not f.startswith("notebooks/"),
                                   rank[f]))
-    cache = get_cache(str(cache_path or paths.build_dir() / ".jupyter_cache"))
     times, failed = {}, {}
     with ProcessPoolExecutor(max_workers=max(1, jobs)) as pool:
         futures = {pool.submit(_execute_one, str(paths.PROJECT_ROOT / f"{p}.md")): p
                    for p in pages}
+        # The cache's database library takes a while to import: the kernels start meanwhile.
+        import nbformat
+        from jupyter_cache import get_cache
+        from jupyter_cache.base import CacheBundleIn
+
+        cache = get_cache(str(cache_path or paths.build_dir() / ".jupyter_cache"))
+        if on_started:
+            on_started()
         for fut in as_completed(futures):
             page = futures[fut]
             name = Path(page).name
@@ -201,12 +208,9 @@ def book(names: list[str] | None = None, jobs: int = 2, *, toc: Path | None = No
     import shutil
     import subprocess
 
-    from jupyter_cache import get_cache
-
     pages = _pages(names)
     out = Path(path_output) if path_output else paths.PROJECT_ROOT
     cache_path = out / "_build" / ".jupyter_cache"  # where jupyter-book looks
-    get_cache(str(cache_path))  # the database exists before either process opens it
     folder = paths.build_dir() / ".executed"
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
@@ -217,8 +221,11 @@ def book(names: list[str] | None = None, jobs: int = 2, *, toc: Path | None = No
         cmd += ["--toc", str(toc)]
     if path_output:
         cmd += ["--path-output", str(path_output)]
-    sphinx = subprocess.Popen(cmd + [str(paths.PROJECT_ROOT)], cwd=paths.PROJECT_ROOT,
-                              env=dict(os.environ, **{MARKERS_ENV: str(folder)}))
+    sphinx = []
+
+    def start_sphinx():  # once the cache's database exists, before either process opens it
+        sphinx.append(subprocess.Popen(cmd + [str(paths.PROJECT_ROOT)], cwd=paths.PROJECT_ROOT,
+                                       env=dict(os.environ, **{MARKERS_ENV: str(folder)})))
 
     def done(page, error):
         target = marker(folder, page, error is None)
@@ -227,14 +234,17 @@ def book(names: list[str] | None = None, jobs: int = 2, *, toc: Path | None = No
         tmp.replace(target)
 
     try:
-        times = execute(names, jobs, order="read", cache_path=cache_path, on_done=done)
+        times = execute(names, jobs, order="read", cache_path=cache_path, on_done=done,
+                        on_started=start_sphinx)
     except OSLError:
-        sphinx.wait()  # it stops at the first failed page, saying which
+        if sphinx:
+            sphinx[0].wait()  # it stops at the first failed page, saying which
         raise
     except BaseException:
-        sphinx.terminate()
+        if sphinx:
+            sphinx[0].terminate()
         raise
-    status = sphinx.wait()
+    status = sphinx[0].wait()
     for name, sec in sorted(times.items()):
         print(f"executed {name} in {sec:.1f} s")
     return status

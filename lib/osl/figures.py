@@ -7,6 +7,11 @@ the ``:name:`` used by ``{numref}``), and the same file is the citation copy
 checks it for clipped labels and writes ``<label>.pdf`` and ``<label>.csv`` (the plotted data,
 see :func:`plotted_data`) outside the chapter's kernel: the book's Sphinx extension runs it in
 worker processes while the build goes on. ``python -m osl.figures render`` does it by hand.
+
+In the book's build (``$OSL_DEFER_FIGURES`` set, as ``python -m osl.build`` does for the
+kernels it starts) the SVG is drawn by those workers too: the chapter only lays the figure out
+and queues it, and the page shows the SVG copy the worker writes. Drawing is then off the
+chapter's critical path, on the core the kernel is not using.
 """
 from __future__ import annotations
 
@@ -26,7 +31,7 @@ from .report import glue
 
 __all__ = ["set_theme", "publish", "check_layout", "check_clipping", "check_text_size", "plotted_data", "family_palette",
            "spaced_colours", "sequential_colours", "heatmap", "plot_band", "plot_prediction",
-           "plot_crossings", "render_queue"]
+           "plot_crossings", "render_queue", "deferring"]
 
 LABEL = re.compile(r"^fig-(?:\d\d|[a-z]+)-[a-z0-9]+(?:-[a-z0-9]+)*$")  # chapter number or page name
 
@@ -36,6 +41,9 @@ PAGE_WIDTH_PX, MIN_TEXT_PX = 768, 9.0
 
 #: Seconds this process has spent in :func:`publish` (read by the benchmark).
 PUBLISH_SECONDS = [0.0]
+
+DEFER_ENV = paths.DEFER_FIGURES_ENV  # see the module docstring
+DEFERRED = ".deferred"  # queue file suffix of a figure whose SVG is still to be drawn
 
 
 #: The colour-blind-safe qualitative palette every figure cycles through.
@@ -159,9 +167,54 @@ class _InlineSVG:
         return self.data
 
 
+class _FigureRef:
+    """A deferred figure on the page: the SVG copy the renderer writes, linked to itself for
+    zooming (the site serves the copies from ``_static/figures``; every executed page is one
+    folder below the site's root)."""
+
+    def __init__(self, label: str, alt: str):
+        self.label, self.alt = label, alt
+
+    def _repr_html_(self) -> str:
+        from html import escape
+        src = f"../_static/figures/{self.label}.svg"
+        return (f'<a class="osl-figure-zoom reference external image-reference" href="{src}">'
+                f'<img alt="{escape(self.alt, quote=True)}" src="{src}" /></a>')
+
+
+def _alt_text(fig: plt.Figure) -> str:
+    """A short description for screen readers: the panels' titles and the axes' labels."""
+    parts = []
+    for text in [getattr(fig, "_suptitle", None), getattr(fig, "_supxlabel", None),
+                 getattr(fig, "_supylabel", None)]:
+        if text is not None and text.get_text().strip():
+            parts.append(text.get_text().strip())
+    for ax in fig.axes:
+        for t in (ax.get_title(), ax.get_xlabel(), ax.get_ylabel()):
+            if t.strip() and t.strip() not in parts:
+                parts.append(t.strip())
+    alt = "; ".join(parts[:10])
+    return "Figure: " + (alt if len(alt) <= 300 else alt[:297] + "...")
+
+
+def deferring() -> bool:
+    """Whether :func:`publish` leaves the SVG to the renderer (``$OSL_DEFER_FIGURES``)."""
+    return os.environ.get(DEFER_ENV, "") not in ("", "0")
+
+
+def _write_atomic(folder: Path, label: str, suffix: str, data: bytes) -> Path:
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{label}.", suffix=".part")
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+    target = folder / f"{label}{suffix}"
+    os.replace(tmp, target)
+    return target
+
+
 def publish(fig: plt.Figure, label: str) -> Path:
     """Render ``fig`` once as SVG, glue it under ``label`` (the page shows the vector figure) and
     keep it as the citation copy ``<label>.svg``; queue the figure for its PDF and CSV; close it.
+    With ``$OSL_DEFER_FIGURES`` set, queue it for the SVG too and glue a reference to the copy.
 
     Returns the path of the SVG.
     """
@@ -184,24 +237,24 @@ def publish(fig: plt.Figure, label: str) -> Path:
         engine.execute(fig)
     with plt.rc_context({"figure.autolayout": False, "figure.constrained_layout.use": False}):
         fig.set_layout_engine(None)  # with both off, None removes the engine
-    # One drawing serves the page and the citation: the SVG is glued (whatever backend the
-    # kernel runs) and written as the figure's SVG copy.
-    buf = io.BytesIO()
-    fig.savefig(buf, format="svg", metadata={"Date": None})
-    svg = buf.getvalue()
-    # After drawing, every tick exists: the text check no longer creates them. The clipping
-    # check runs with the PDF copy, off the chapter's critical path.
-    check_text_size(fig, label)
-    glue(label, _InlineSVG(svg), display=False)
     target = paths.figures_dir() / f"{label}.svg"
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{label}.", suffix=".svg")
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(svg)
-    os.replace(tmp, target)
-    fd, tmp = tempfile.mkstemp(dir=queue, prefix=f".{label}.", suffix=".part")
-    with os.fdopen(fd, "wb") as fh:
-        pickle.dump(fig, fh, protocol=pickle.HIGHEST_PROTOCOL)
-    os.replace(tmp, queue / f"{label}.pickle")
+    if deferring():
+        target.unlink(missing_ok=True)  # never a stale copy from an earlier run
+        glue(label, _FigureRef(label, _alt_text(fig)), display=False)
+        suffix = DEFERRED + ".pickle"
+    else:
+        # One drawing serves the page and the citation: the SVG is glued (whatever backend
+        # the kernel runs) and written as the figure's SVG copy.
+        buf = io.BytesIO()
+        fig.savefig(buf, format="svg", metadata={"Date": None})
+        svg = buf.getvalue()
+        # After drawing, every tick exists: the text check no longer creates them. The
+        # clipping check runs with the PDF copy, off the chapter's critical path.
+        check_text_size(fig, label)
+        glue(label, _InlineSVG(svg), display=False)
+        _write_atomic(target.parent, label, ".svg", svg)
+        suffix = ".pickle"
+    _write_atomic(queue, label, suffix, pickle.dumps(fig, protocol=pickle.HIGHEST_PROTOCOL))
     plt.close(fig)
     PUBLISH_SECONDS[0] += time.perf_counter() - t0
     return target
@@ -322,16 +375,29 @@ def plotted_data(fig: plt.Figure):
 
 def render_one(pickled: Path) -> Path:
     """Check one queued figure for clipping, write its PDF and the CSV of its plotted data next
-    to its SVG (written by :func:`publish`), then drop it from the queue. Files are written
-    under temporary names and renamed, so none is ever partial."""
+    to its SVG (and the SVG itself, with the text-size check, for a deferred figure), then drop
+    it from the queue. Files are written under temporary names and renamed, so none is ever
+    partial; a figure that fails a check leaves no SVG behind."""
     import matplotlib
     matplotlib.use("Agg")
+    with plt.rc_context(THEME):  # what saving reads (ids' hash salt, resolution, compression)
+        return _render(pickled)
+
+
+def _render(pickled: Path) -> Path:
     with open(pickled, "rb") as fh:
         fig = pickle.load(fh)
     out = pickled.parent.parent
-    label = pickled.stem
+    label = pickled.name.split(".")[0]
     try:
-        check_clipping(fig, label)
+        if pickled.name.endswith(DEFERRED + ".pickle"):
+            buf = io.BytesIO()
+            fig.savefig(buf, format="svg", metadata={"Date": None})
+            check_text_size(fig, label)
+            check_clipping(fig, label)
+            _write_atomic(out, label, ".svg", buf.getvalue())
+        else:
+            check_clipping(fig, label)
     except OSLError:
         (out / f"{label}.svg").unlink(missing_ok=True)  # no citation copy of a clipped figure
         raise

@@ -15,6 +15,9 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 PROJECT_ROOT = PACKAGE_DIR.parents[1]
 DATA_DIR = PROJECT_ROOT / "data"
 REGISTRY_FILE = DATA_DIR / "registry.json"
+#: Set (to anything but "" or "0") to leave figures' SVG drawing to the build's renderer
+#: (see :mod:`osl.figures`); ``python -m osl.build`` sets it for the kernels it starts.
+DEFER_FIGURES_ENV = "OSL_DEFER_FIGURES"
 
 
 def cache_dir() -> Path:

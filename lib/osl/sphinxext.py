@@ -296,7 +296,7 @@ class _FigureRenderer:
                     import multiprocessing
                     from concurrent.futures import ProcessPoolExecutor
                     self.pool = ProcessPoolExecutor(
-                        max_workers=2, mp_context=multiprocessing.get_context("spawn"))
+                        max_workers=1, mp_context=multiprocessing.get_context("spawn"))
                 self.futures[path] = self.pool.submit(render_one, path)
 
     def finish(self, app, exception):
