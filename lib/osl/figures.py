@@ -267,12 +267,13 @@ def check_layout(fig: plt.Figure, label: str = "figure") -> None:
     check_clipping(fig, label)
 
 
-def check_clipping(fig: plt.Figure, label: str = "figure") -> None:
+def check_clipping(fig: plt.Figure, label: str = "figure", *, tight=None) -> None:
     """Refuse a figure whose drawn elements (labels, tick labels, legends, titles) reach outside
     the canvas, so that the saved files would cut them. Measuring every text's extent costs a
-    few tenths of a second, so :func:`render_one` runs it, off the chapter's critical path."""
-    renderer = fig.canvas.get_renderer()
-    tight = fig.get_tightbbox(renderer)
+    few tenths of a second, so :func:`render_one` runs it, off the chapter's critical path, and
+    passes the figure's ``tight`` box (inches) measured while a copy was being drawn."""
+    if tight is None:
+        tight = fig.get_tightbbox(fig.canvas.get_renderer())
     w, h = fig.get_figwidth(), fig.get_figheight()
     eps = 0.02  # inches
     if tight.x0 < -eps or tight.y0 < -eps or tight.x1 > w + eps or tight.y1 > h + eps:
@@ -384,32 +385,40 @@ def render_one(pickled: Path) -> Path:
         return _render(pickled)
 
 
+_METADATA = {"svg": {"Date": None}, "pdf": {"CreationDate": None}}
+
+
 def _render(pickled: Path) -> Path:
     with open(pickled, "rb") as fh:
         fig = pickle.load(fh)
     out = pickled.parent.parent
     label = pickled.name.split(".")[0]
+    deferred = pickled.name.endswith(DEFERRED + ".pickle")
+    # The clipping check measures the tight box with the renderer of the first copy, right
+    # after it has drawn: every text's extent is then already known (a separate measurement
+    # would lay every text out once more).
+    tight = []
+    cid = fig.canvas.mpl_connect(
+        "draw_event", lambda event: tight or tight.append(fig.get_tightbbox(event.renderer)))
+    copies = {}
     try:
-        if pickled.name.endswith(DEFERRED + ".pickle"):
+        for i, ext in enumerate(("svg", "pdf") if deferred else ("pdf",)):
             buf = io.BytesIO()
-            fig.savefig(buf, format="svg", metadata={"Date": None})
-            check_text_size(fig, label)
-            check_clipping(fig, label)
-            _write_atomic(out, label, ".svg", buf.getvalue())
-        else:
-            check_clipping(fig, label)
+            fig.savefig(buf, format=ext, metadata=_METADATA[ext])
+            copies[ext] = buf.getvalue()
+            if i == 0:
+                fig.canvas.mpl_disconnect(cid)
+                if deferred:
+                    check_text_size(fig, label)  # after drawing, every tick exists
+                check_clipping(fig, label, tight=tight[0] if tight else None)
     except OSLError:
         (out / f"{label}.svg").unlink(missing_ok=True)  # no citation copy of a clipped figure
         raise
-    for ext, meta in (("pdf", {"CreationDate": None}),):
-        fd, tmp = tempfile.mkstemp(dir=out, prefix=f".{label}.", suffix=f".{ext}")
-        os.close(fd)
-        fig.savefig(tmp, format=ext, metadata=meta)
-        os.replace(tmp, out / f"{label}.{ext}")
-    fd, tmp = tempfile.mkstemp(dir=out, prefix=f".{label}.", suffix=".csv")
-    os.close(fd)
-    plotted_data(fig).to_csv(tmp, index=False)
-    os.replace(tmp, out / f"{label}.csv")
+    finally:
+        fig.canvas.mpl_disconnect(cid)
+    for ext, data in copies.items():
+        _write_atomic(out, label, f".{ext}", data)
+    _write_atomic(out, label, ".csv", plotted_data(fig).to_csv(index=False).encode())
     plt.close(fig)
     pickled.unlink()
     return out / f"{label}.svg"
