@@ -113,18 +113,31 @@ def bench_book() -> float:
 PROBE = "from osl import figures as _f\nprint('OSL_BENCH', _f.PUBLISH_SECONDS[0])"
 
 
+#: Seconds the executor's one-off imports took (kernels are forked after them).
+WARM_UP = [float("nan")]
+
+
 def bench_chapters() -> dict[str, dict[str, float]]:
-    """Each chapter executed alone in a fresh kernel, as the build runs it, split into imports
+    """Each chapter executed alone in a fresh kernel forked from a warm process, as the build
+    runs it (see :mod:`osl.kernels`), split into imports
     (its first cell: imports and set-up), figures (time inside :func:`osl.figures.publish`:
     laying out and queueing) and computation (the rest); kernel start-up is not counted. The
     drawing of the figures' SVG, PDF and CSV copies, which the build's renderer does in another
     process while the chapters run, is timed after each chapter and printed beside it."""
+    import importlib
+
     import jupytext
     import nbformat
-    from nbclient import NotebookClient
 
     from .figures import render_queue
+    from .kernels import WARM_MODULES, can_fork, kernel_client
 
+    if can_fork():  # as the build's executor: kernels forked from a process that has imported
+        os.environ.setdefault("MPLBACKEND", "Agg")  # what chapters use (timed once, printed)
+        t = time.perf_counter()
+        for mod in WARM_MODULES:
+            importlib.import_module(mod)
+        WARM_UP[0] = time.perf_counter() - t
     out = {}
     with tempfile.TemporaryDirectory() as tmp:
         env_before = {k: os.environ.get(k) for k in ("OSL_BUILD_DIR", paths.DEFER_FIGURES_ENV)}
@@ -134,9 +147,7 @@ def bench_chapters() -> dict[str, dict[str, float]]:
             for nb_path in sorted((paths.PROJECT_ROOT / "notebooks").glob("[0-9][0-9]_*.md")):
                 nb = jupytext.read(nb_path)
                 nb.cells.append(nbformat.v4.new_code_cell(PROBE))
-                client = NotebookClient(nb, kernel_name="python3", timeout=600,
-                                        resources={"metadata": {"path": str(nb_path.parent)}})
-                with client.setup_kernel():
+                with kernel_client(nb, nb_path.parent) as client:
                     times = []
                     for i, cell in enumerate(nb.cells):
                         t = time.perf_counter()
@@ -191,7 +202,10 @@ def main(argv=None) -> int:
         target = TARGETS["book4"] if n <= 4 else TARGETS["book"]
         print(_line(f"cold strict build of the whole book ({n} chapters)", bench_book(), target))
     if not args.skip_chapters:
-        for name, t in bench_chapters().items():
+        chapters = bench_chapters()
+        print(f"  (kernels forked from a process whose imports took {WARM_UP[0]:.2f} s once; "
+              "'imports' is each chapter's first cell after that)")
+        for name, t in chapters.items():
             print(_line(f"execute chapter {name}", t["total"], TARGETS["chapter"]))
             print(f"      imports {t['imports']:5.2f} s   computation {t['computation']:5.2f} s"
                   f"   figures {t['figures']:5.2f} s   (drawn beside it: {t['drawing']:5.2f} s)")

@@ -83,17 +83,18 @@ def _execute_one(path: str) -> tuple[str, str, float]:
 
     import jupytext
     import nbformat
-    from nbclient import NotebookClient
+
+    from .kernels import run_notebook
 
     # The kernel lays its figures out and queues them; the build's renderer draws them (on the
     # core the kernel is not using), and the page shows the SVG copy it writes.
     os.environ[paths.DEFER_FIGURES_ENV] = "1"
     nb = jupytext.read(path)
     t = time.perf_counter()
-    # No per-cell timing metadata: jupyter-cache hashes cell metadata, and the Sphinx pass must
-    # find this notebook under the hash of the unexecuted source.
-    NotebookClient(nb, kernel_name="python3", timeout=600, record_timing=False,
-                   resources={"metadata": {"path": str(Path(path).parent)}}).execute()
+    # No per-cell timing metadata (jupyter-cache hashes cell metadata, and the Sphinx pass must
+    # find this notebook under the hash of the unexecuted source). The kernel is forked from
+    # this warm worker (see osl.kernels).
+    run_notebook(nb, Path(path).parent)
     return path, nbformat.writes(nb), time.perf_counter() - t
 
 
@@ -135,12 +136,10 @@ def execute(names: list[str] | None = None, jobs: int = 2, *, order: str = "long
 
     ``order``: ``"longest"`` (longest first, by the last run's times on this machine, so that
     no core idles at the end) or ``"read"`` (the order in which Sphinx reads pages, for a build
-    that reads while this executes). ``on_started()`` is called once the kernels are starting
-    and the cache exists; ``on_done(page, error)`` as each page is cached (``error`` None) or
+    that reads while this executes). ``on_started()`` is called once the cache exists, before
+    the first kernel starts; ``on_done(page, error)`` as each page is cached (``error`` None) or
     has failed (the failing cell's error).
     """
-    from concurrent.futures import ProcessPoolExecutor, as_completed
-
     pages = _pages(names)
     last = _last_times()
     if order == "read":
@@ -149,35 +148,36 @@ def execute(names: list[str] | None = None, jobs: int = 2, *, order: str = "long
         rank = {f: i for i, f in enumerate(pages)}
         pages.sort(key=lambda f: (-last.get(Path(f).name, 0.0), not f.startswith("notebooks/"),
                                   rank[f]))
-    times, failed = {}, {}
-    with ProcessPoolExecutor(max_workers=max(1, jobs)) as pool:
-        futures = {pool.submit(_execute_one, str(paths.PROJECT_ROOT / f"{p}.md")): p
-                   for p in pages}
-        # The cache's database library takes a while to import: the kernels start meanwhile.
-        import nbformat
-        from jupyter_cache import get_cache
-        from jupyter_cache.base import CacheBundleIn
+    from .kernels import run_each, warm_context
 
-        cache = get_cache(str(cache_path or paths.build_dir() / ".jupyter_cache"))
-        if on_started:
-            on_started()
-        for fut in as_completed(futures):
-            page = futures[fut]
-            name = Path(page).name
-            try:
-                path, text, seconds = fut.result()
-            except Exception as exc:  # a cell failed: report the chapter and the cell's error
-                failed[name] = str(exc).strip().splitlines()[-1][:300] if str(exc).strip() \
-                    else type(exc).__name__
-                if on_done:
-                    on_done(page, failed[name])
-                continue
-            nb = nbformat.reads(text, as_version=4)
-            cache.cache_notebook_bundle(CacheBundleIn(nb, path, data={"execution_seconds": seconds}),
-                                        check_validity=False, overwrite=True)
-            times[name] = seconds
+    # Each notebook runs in a fresh process forked from a server that imports what the
+    # chapters use (started first, it imports while the rest starts), and forks its kernel
+    # from there: the imports are paid once, not per chapter.
+    ctx = warm_context()
+    import nbformat
+    from jupyter_cache import get_cache
+    from jupyter_cache.base import CacheBundleIn
+
+    cache = get_cache(str(cache_path or paths.build_dir() / ".jupyter_cache"))
+    if on_started:
+        on_started()
+    times, failed = {}, {}
+    sources = {str(paths.PROJECT_ROOT / f"{p}.md"): p for p in pages}
+    for source, result, error in run_each(_execute_one, list(sources), jobs, ctx):
+        page = sources[source]
+        name = Path(page).name
+        if error is not None:  # a cell failed: report the chapter and the cell's error
+            failed[name] = error
             if on_done:
-                on_done(page, None)
+                on_done(page, error)
+            continue
+        path, text, seconds = result
+        nb = nbformat.reads(text, as_version=4)
+        cache.cache_notebook_bundle(CacheBundleIn(nb, path, data={"execution_seconds": seconds}),
+                                    check_validity=False, overwrite=True)
+        times[name] = seconds
+        if on_done:
+            on_done(page, None)
     _save_times({**last, **times})
     if failed:
         raise OSLError("Chapter(s) failed to execute: " + "; ".join(
