@@ -36,6 +36,8 @@ REQUIRED_KEYS = {
                                                                "qwen1_5")}
     | {"cot_multiplier_gsm8k_low", "cot_multiplier_gsm8k_high", "sc_multiplier_gsm8k",
        "cot_multiplier_bbh_low", "cot_multiplier_bbh_high", "instruct_multiplier_median"},
+    "09_jumps": {"arithmetic_3da_crossing_error_dex_pc3", "backtest_targets_forecast_pc3",
+                 "backtest_targets_forecast_logflops"},
 }
 
 

@@ -1,9 +1,10 @@
-"""Chapter 2's bootstrap sizes: what the page reports from them does not move beyond Monte-Carlo
-noise, and the helper that estimates that noise splits a bootstrap correctly.
+"""The emergent-task bootstrap sizes (chapters 2 and 9): what the pages report from them does not
+move beyond Monte-Carlo noise, and the helper that estimates that noise splits a bootstrap
+correctly.
 
-The backtest runs 50 resamples per cutoff; the page states that the number of targets with a
-forecast-like cutoff (PC-1..3 and log-FLOPs) is the same with twice as many resamples and with
-another seed. These tests check that statement.
+Chapter 9's backtest runs 50 resamples per cutoff; the page states that the number of targets
+with a forecast-like cutoff (PC-1..3 and log-FLOPs) is the same with twice as many resamples and
+with another seed. These tests check that statement.
 """
 from __future__ import annotations
 

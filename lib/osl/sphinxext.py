@@ -278,8 +278,10 @@ def _resolve(app, doctree, docname):
 
 
 class _FigureRenderer:
-    """Writes the queued SVG/PDF copies of published figures in a worker process while Sphinx
-    goes on reading (and executing) the next page; waits for them when the build ends."""
+    """Draws the queued figures' SVG, PDF and CSV copies in two worker processes while Sphinx
+    goes on reading (and the chapters go on executing); waits for them when the build ends.
+    The workers are forked from this process once it has imported the plotting code (Sphinx
+    runs no threads), so they start at once."""
 
     def __init__(self):
         self.pool = None
@@ -294,9 +296,12 @@ class _FigureRenderer:
             if path not in self.futures:
                 if self.pool is None:
                     import multiprocessing
+                    import threading
                     from concurrent.futures import ProcessPoolExecutor
+                    method = "fork" if threading.active_count() == 1 and \
+                        "fork" in multiprocessing.get_all_start_methods() else "spawn"
                     self.pool = ProcessPoolExecutor(
-                        max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+                        max_workers=2, mp_context=multiprocessing.get_context(method))
                 self.futures[path] = self.pool.submit(render_one, path)
 
     def finish(self, app, exception):
