@@ -189,3 +189,21 @@ def test_use_before_fit():
 def test_bad_number_of_components():
     with pytest.raises(ArgumentError, match="n_components must be between 1 and 8, got 9"):
         CapabilityModel(n_components=9)
+
+
+def test_repeated_imputation_is_remembered_and_callers_get_their_own_copies():
+    """A stack imputed twice is computed once: the second result equals the first (computed
+    afresh with the memory cleared), and changing a result does not change later ones."""
+    from osl import capability
+    X = np.stack([lowrank_scores(30, RANK3, noise=0.01, seed=s, missing=0.2)[1].to_numpy()
+                  for s in range(5)])
+    first = impute_stack(X)
+    first["X"][:] = -1.0  # a caller's own edit
+    again = impute_stack(X)
+    capability._IMPUTED.clear()
+    fresh = impute_stack(X)
+    for k in fresh:
+        np.testing.assert_array_equal(again[k], fresh[k])
+    assert (again["X"] >= 0).all()
+    other = impute_stack(X, max_iter=3)  # other settings are not confused with these
+    assert other["n_iter"].max() <= 3 < fresh["n_iter"].max()

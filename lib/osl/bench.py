@@ -113,61 +113,64 @@ def bench_book() -> float:
 PROBE = "from osl import figures as _f\nprint('OSL_BENCH', _f.PUBLISH_SECONDS[0])"
 
 
-#: Seconds the executor's one-off imports took (kernels are forked after them).
-WARM_UP = [float("nan")]
+def warm_up_seconds() -> float:
+    """What the executor's one-off imports (:data:`osl.kernels.WARM_MODULES`) cost in a fresh
+    Python, as the build pays them once before forking kernels."""
+    from .kernels import WARM_MODULES
+    code = ("import time; t = time.perf_counter()\n"
+            f"for m in {list(WARM_MODULES)!r}: __import__(m)\n"
+            "print(time.perf_counter() - t)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env=dict(os.environ, MPLBACKEND="Agg"))
+    return float(out.stdout.split()[-1]) if out.returncode == 0 else float("nan")
 
 
-def bench_chapters() -> dict[str, dict[str, float]]:
-    """Each chapter executed alone in a fresh kernel forked from a warm process, as the build
-    runs it (see :mod:`osl.kernels`), split into imports
-    (its first cell: imports and set-up), figures (time inside :func:`osl.figures.publish`:
-    laying out and queueing) and computation (the rest); kernel start-up is not counted. The
-    drawing of the figures' SVG, PDF and CSV copies, which the build's renderer does in another
-    process while the chapters run, is timed after each chapter and printed beside it."""
-    import importlib
-
+def _bench_one(job: tuple[str, str]) -> dict[str, float]:
+    """One chapter, in a fresh process forked from the warm server (as the build runs it)."""
     import jupytext
     import nbformat
 
     from .figures import render_queue
-    from .kernels import WARM_MODULES, can_fork, kernel_client
+    from .kernels import kernel_client
 
-    if can_fork():  # as the build's executor: kernels forked from a process that has imported
-        os.environ.setdefault("MPLBACKEND", "Agg")  # what chapters use (timed once, printed)
-        t = time.perf_counter()
-        for mod in WARM_MODULES:
-            importlib.import_module(mod)
-        WARM_UP[0] = time.perf_counter() - t
+    nb_path, build = Path(job[0]), job[1]
+    os.environ["OSL_BUILD_DIR"] = build
+    os.environ[paths.DEFER_FIGURES_ENV] = "1"  # as the build runs them: drawing is deferred
+    nb = jupytext.read(nb_path)
+    nb.cells.append(nbformat.v4.new_code_cell(PROBE))
+    with kernel_client(nb, nb_path.parent) as client:
+        times = []
+        for i, cell in enumerate(nb.cells):
+            t = time.perf_counter()
+            client.execute_cell(cell, i)
+            if cell.cell_type == "code":
+                times.append(time.perf_counter() - t)
+    probe = [o for o in nb.cells[-1].outputs if o.get("name") == "stdout"]
+    figures = float(probe[0]["text"].split()[1]) if probe else float("nan")
+    total = sum(times[:-1])
+    t = time.perf_counter()
+    render_queue()  # what the build's renderer does beside the kernels
+    return {"total": total, "imports": times[0], "figures": figures,
+            "computation": total - times[0] - figures, "drawing": time.perf_counter() - t}
+
+
+def bench_chapters() -> dict[str, dict[str, float]]:
+    """Each chapter executed alone, one after another, in a fresh kernel forked from a warm
+    process, as the build runs it (see :mod:`osl.kernels`), split into imports (its first cell:
+    imports and set-up), figures (time inside :func:`osl.figures.publish`: laying out and
+    queueing) and computation (the rest); kernel start-up is not counted. The drawing of the
+    figures' SVG, PDF and CSV copies, which the build's renderer does in another process while
+    the chapters run, is timed after each chapter and printed beside it."""
+    from .kernels import run_each
+
     out = {}
     with tempfile.TemporaryDirectory() as tmp:
-        env_before = {k: os.environ.get(k) for k in ("OSL_BUILD_DIR", paths.DEFER_FIGURES_ENV)}
-        os.environ["OSL_BUILD_DIR"] = str(Path(tmp) / "_build")
-        os.environ[paths.DEFER_FIGURES_ENV] = "1"  # as the build runs them: drawing is deferred
-        try:
-            for nb_path in sorted((paths.PROJECT_ROOT / "notebooks").glob("[0-9][0-9]_*.md")):
-                nb = jupytext.read(nb_path)
-                nb.cells.append(nbformat.v4.new_code_cell(PROBE))
-                with kernel_client(nb, nb_path.parent) as client:
-                    times = []
-                    for i, cell in enumerate(nb.cells):
-                        t = time.perf_counter()
-                        client.execute_cell(cell, i)
-                        if cell.cell_type == "code":
-                            times.append(time.perf_counter() - t)
-                probe = [o for o in nb.cells[-1].outputs if o.get("name") == "stdout"]
-                figures = float(probe[0]["text"].split()[1]) if probe else float("nan")
-                total = sum(times[:-1])
-                t = time.perf_counter()
-                render_queue()  # what the build's renderer does beside the kernels
-                out[nb_path.stem] = {"total": total, "imports": times[0], "figures": figures,
-                                     "computation": total - times[0] - figures,
-                                     "drawing": time.perf_counter() - t}
-        finally:
-            for k, v in env_before.items():
-                if v is None:
-                    os.environ.pop(k, None)
-                else:
-                    os.environ[k] = v
+        jobs = [(str(p), str(Path(tmp) / p.stem / "_build")) for p in
+                sorted((paths.PROJECT_ROOT / "notebooks").glob("[0-9][0-9]_*.md"))]
+        for (nb_path, _), result, error in run_each(_bench_one, jobs, 1):
+            if error is not None:
+                raise SystemExit(f"{Path(nb_path).stem} failed to execute: {error}")
+            out[Path(nb_path).stem] = result
     return out
 
 
@@ -203,8 +206,8 @@ def main(argv=None) -> int:
         print(_line(f"cold strict build of the whole book ({n} chapters)", bench_book(), target))
     if not args.skip_chapters:
         chapters = bench_chapters()
-        print(f"  (kernels forked from a process whose imports took {WARM_UP[0]:.2f} s once; "
-              "'imports' is each chapter's first cell after that)")
+        print(f"  (kernels forked from a process whose imports took {warm_up_seconds():.2f} s "
+              "once; 'imports' is each chapter's first cell after that)")
         for name, t in chapters.items():
             print(_line(f"execute chapter {name}", t["total"], TARGETS["chapter"]))
             print(f"      imports {t['imports']:5.2f} s   computation {t['computation']:5.2f} s"

@@ -18,6 +18,8 @@ handful of batched linear-algebra calls (see :func:`fit_batch`).
 """
 from __future__ import annotations
 
+import hashlib
+from collections import OrderedDict
 from dataclasses import dataclass, replace
 from typing import Sequence
 
@@ -110,6 +112,10 @@ def _impute_tail(Z: np.ndarray, miss: np.ndarray, v: np.ndarray, tol: float,
     return budget, False
 
 
+_IMPUTED: "OrderedDict[tuple, dict]" = OrderedDict()  # the last results of impute_stack
+_IMPUTED_SIZE = 16
+
+
 def impute_stack(X: np.ndarray, *, tol: float = presets.IMPUTE_TOL,
                  max_iter: int = presets.IMPUTE_MAX_ITER) -> dict[str, np.ndarray]:
     """Rank-1 iterative PCA imputation of each matrix of a (B, n, p) stack with NaNs.
@@ -117,10 +123,28 @@ def impute_stack(X: np.ndarray, *, tol: float = presets.IMPUTE_TOL,
     Returns ``X`` (imputed, unstandardized, clipped to [0, 1]), ``mean``/``std`` (B, 1, p) of the
     standardization, ``center`` (B, 1, p) and ``component`` (B, p) of the final rank-1 model in
     standardized units, ``n_iter`` and ``converged`` (B,).
+
+    The last few results are remembered (by the stack's bytes): analyses that bootstrap the
+    same training models with the same seed twice (two targets of one suite, a leave-one-out
+    beside a bootstrap) impute each resample once. Callers get their own copies.
     """
     X = np.asarray(X, dtype=float)
     if X.ndim != 3:
         raise ValueError("impute_stack expects a (B, n, p) array")
+    key = (X.shape, hashlib.blake2b(np.ascontiguousarray(X).tobytes(), digest_size=20).digest(),
+           float(tol), int(max_iter))
+    hit = _IMPUTED.get(key)
+    if hit is None:
+        hit = _impute_stack(X, tol=tol, max_iter=max_iter)
+        _IMPUTED[key] = hit
+        if len(_IMPUTED) > _IMPUTED_SIZE:
+            _IMPUTED.popitem(last=False)
+    else:
+        _IMPUTED.move_to_end(key)
+    return {k: v.copy() for k, v in hit.items()}
+
+
+def _impute_stack(X: np.ndarray, *, tol: float, max_iter: int) -> dict[str, np.ndarray]:
     B = X.shape[0]
     Z, mean, std = _standardize_stack(X)
     miss = np.isnan(Z)
