@@ -59,3 +59,13 @@ def test_book_refuses_an_unknown_chapter_before_building(capsys):
     assert main(["book", "99_no_such_chapter"]) == 2
     err = capsys.readouterr().err
     assert "No chapter(s) ['99_no_such_chapter']" in err and "01_capability_space" in err
+
+
+def test_chapter_refuses_an_unknown_chapter_before_touching_the_build(capsys):
+    from osl import paths
+    from osl.build import main
+    before = set((paths.PROJECT_ROOT / "_build").glob("chapters/*"))
+    assert main(["chapter", "99_no_such_chapter"]) == 2
+    err = capsys.readouterr().err
+    assert "No chapter '99_no_such_chapter'" in err and "09_jumps" in err
+    assert set((paths.PROJECT_ROOT / "_build").glob("chapters/*")) == before

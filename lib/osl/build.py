@@ -10,10 +10,12 @@ the cache never holds results of older code.
 Sphinx pass starts immediately and waits at each notebook page until the executor has cached it,
 so reading the book overlaps executing it (what ``make book`` and ``make chapter`` run).
 
-``python -m osl.build toc NAME`` prints a copy of ``_toc.yml`` that keeps the book's own prose
-pages a chapter needs (intro, method, glossary, references) and only the chapter ``NAME``, so
-that a single chapter builds, with working citations, in seconds (links to the pages left out
-are shown as plain text in that build; the whole book checks them).
+``python -m osl.build chapter NAME`` (what ``make chapter`` runs) builds one chapter that way
+into ``_build/chapters/NAME``, with a copy of ``_toc.yml`` (``python -m osl.build toc NAME``
+prints it) that keeps the book's own prose pages a chapter needs (intro, method, glossary,
+references) and only the chapter ``NAME``, so that a single chapter builds, with working
+citations, in seconds (links to the pages left out are shown as plain text in that build; the
+whole book checks them).
 """
 from __future__ import annotations
 
@@ -250,6 +252,27 @@ def book(names: list[str] | None = None, jobs: int = 2, *, toc: Path | None = No
     return status
 
 
+def chapter(name: str, jobs: int = 2) -> int:
+    """``make chapter NAME=...``: execute and build one chapter alone, from clean, into
+    ``_build/chapters/<name>`` (its own TOC, results and figures; numbered as in the book)."""
+    import shutil
+
+    if name not in chapter_names():
+        raise OSLError(f"No chapter {name!r}. Chapters: {', '.join(chapter_names())}.")
+    out = paths.PROJECT_ROOT / "_build" / "chapters" / name
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    toc = out.parent / f"_toc_{name}.yml"
+    toc.write_text(yaml.safe_dump(chapter_toc(name), sort_keys=False))
+    # Read by the kernels, the Sphinx extension (numbering) and the figure renderer.
+    os.environ["OSL_CHAPTER"] = name
+    os.environ["OSL_BUILD_DIR"] = str(out / "_osl")
+    status = book([name], jobs, toc=toc, path_output=out)
+    if status == 0:
+        print(f"Open {out / '_build' / 'html' / 'notebooks' / f'{name}.html'}")
+    return status
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m osl.build", description=__doc__.split("\n\n")[1])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -266,8 +289,13 @@ def main(argv=None) -> int:
                    help="notebooks executed at once (default: the number of cores, at most 4)")
     b.add_argument("--toc", type=Path, help="table of contents (default: _toc.yml)")
     b.add_argument("--path-output", type=Path, help="build folder (default: the project root)")
+    c = sub.add_parser("chapter", help="execute and build one chapter alone into "
+                                       "_build/chapters/NAME (what `make chapter` runs)")
+    c.add_argument("name", help="chapter name, e.g. 01_capability_space")
     args = parser.parse_args(argv)
     try:
+        if args.command == "chapter":
+            return chapter(args.name)
         if args.command == "book":
             return book(args.names, args.jobs, toc=args.toc, path_output=args.path_output)
         if args.command == "execute":
