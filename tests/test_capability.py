@@ -200,7 +200,7 @@ def test_repeated_imputation_is_remembered_and_callers_get_their_own_copies():
     first = impute_stack(X)
     first["X"][:] = -1.0  # a caller's own edit
     again = impute_stack(X)
-    capability._IMPUTED.clear()
+    capability.forget_imputations()
     fresh = impute_stack(X)
     for k in fresh:
         np.testing.assert_array_equal(again[k], fresh[k])

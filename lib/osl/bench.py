@@ -80,8 +80,11 @@ TASK = "word_unscrambling_2_exact_match"
 
 
 def _timeit(fn, repeat: int) -> float:
+    """Median seconds of ``repeat`` cold runs (no imputation remembered from an earlier run)."""
+    from .capability import forget_imputations
     times = []
     for _ in range(repeat):
+        forget_imputations()
         t = time.perf_counter()
         fn()
         times.append(time.perf_counter() - t)

@@ -116,6 +116,11 @@ _IMPUTED: "OrderedDict[tuple, dict]" = OrderedDict()  # the last results of impu
 _IMPUTED_SIZE = 16
 
 
+def forget_imputations() -> None:
+    """Empty :func:`impute_stack`'s memory of recent results (benchmarks time cold runs)."""
+    _IMPUTED.clear()
+
+
 def impute_stack(X: np.ndarray, *, tol: float = presets.IMPUTE_TOL,
                  max_iter: int = presets.IMPUTE_MAX_ITER) -> dict[str, np.ndarray]:
     """Rank-1 iterative PCA imputation of each matrix of a (B, n, p) stack with NaNs.
