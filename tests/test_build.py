@@ -69,3 +69,19 @@ def test_chapter_refuses_an_unknown_chapter_before_touching_the_build(capsys):
     err = capsys.readouterr().err
     assert "No chapter '99_no_such_chapter'" in err and "09_jumps" in err
     assert set((paths.PROJECT_ROOT / "_build").glob("chapters/*")) == before
+
+
+def test_jupyter_book_wrapper_keeps_the_commands_exit_status(tmp_path):
+    """The build runs jupyter-book through a wrapper that skips the interpreter's tear-down: a
+    strict build with a warning still fails (1), a usage error still says so (2)."""
+    import subprocess
+    import sys
+    (tmp_path / "index.md").write_text("# T\n\nA broken reference {ref}`nope`.\n")
+    (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: index\n")
+    (tmp_path / "_config.yml").write_text("title: t\nexecute:\n  execute_notebooks: 'off'\n")
+    run = [sys.executable, "-c", "from osl.build import jupyter_book; jupyter_book()", "build",
+           "--all", "-W", "-n", "--keep-going"]
+    broken = subprocess.run(run + [str(tmp_path)], capture_output=True, text=True)
+    assert broken.returncode == 1 and "undefined label: 'nope'" in broken.stdout + broken.stderr
+    usage = subprocess.run(run + [str(tmp_path / "missing")], capture_output=True, text=True)
+    assert usage.returncode == 2 and "does not exist" in usage.stderr
