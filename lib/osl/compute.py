@@ -17,7 +17,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import special
 
 from . import presets
 from .errors import FitError
@@ -88,6 +87,7 @@ class SharedSlopeFit:
 
     def conf_int(self, level: float = 0.95) -> pd.DataFrame:
         """Intercepts with their t-based confidence interval."""
+        from scipy import special  # imported when needed: most callers never need it
         q = special.stdtrit(self.dof, 0.5 + level / 2)  # Student-t quantile
         return pd.DataFrame({"intercept": self.intercepts,
                              "lower": self.intercepts - q * self.intercept_se,
@@ -205,6 +205,7 @@ def slope_heterogeneity(y, x, family) -> dict[str, float]:
         raise FitError("Not enough families with two or more models to test slope differences.")
     fstat = ((rss_shared - rss_sep) / df1) / (rss_sep / df2)
     sst = np.sum((y - y.mean()) ** 2)
+    from scipy import special
     return {"r2_shared": shared.r2, "r2_separate": 1 - rss_sep / sst, "F": fstat, "df1": df1,
             "df2": df2, "p_value": float(special.fdtrc(df1, df2, fstat))}  # F survival function
 

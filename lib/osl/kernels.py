@@ -2,7 +2,7 @@
 imported the libraries every chapter uses.
 
 A fresh kernel starts Python and imports ipykernel; the chapter's first cell then imports
-numpy, pandas, matplotlib, scipy and this library: about two seconds of CPU before any work,
+numpy, pandas, matplotlib and this library: about two seconds of CPU before any work,
 paid again by every chapter. The executor of ``python -m osl.build`` runs its workers under a
 fork server that has imported :data:`WARM_MODULES` once; :func:`run_notebook` forks the kernel
 from its worker. The child is an ordinary ipykernel (fresh namespace, started in the notebook's
@@ -21,8 +21,8 @@ from pathlib import Path
 
 #: What the warm process imports (those a chapter's first cell imports, and the kernel's own).
 WARM_MODULES = (
-    "numpy", "pandas", "pandas.io.formats.style", "scipy.special", "matplotlib",
-    "matplotlib.pyplot", "IPython", "ipykernel.kernelapp", "ipykernel.ipkernel", "myst_nb",
+    "numpy", "pandas", "pandas.io.formats.style", "matplotlib", "matplotlib.pyplot", "IPython",
+    "ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.debugger", "myst_nb",
     "osl", "osl.data", "osl.figures", "osl.tables", "osl.report", "osl.reported", "osl.presets",
     "osl.capability", "osl.space", "osl.compute", "osl.predict", "osl.predict.chapters",
     "osl.predict.verdicts", "osl.predict.baselines", "osl.predict.trust",

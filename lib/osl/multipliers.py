@@ -33,7 +33,7 @@ from typing import Sequence
 
 import numpy as np
 import pandas as pd
-from scipy.special import expit, logit
+from ._special import expit, logit
 
 from . import validate
 from .capability import fit_capabilities, project

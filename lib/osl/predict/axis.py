@@ -7,7 +7,7 @@ log-FLOPs predictor the axis is compute itself.
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import expit, logit
+from .._special import expit, logit
 
 
 # --------------------------------------------------------------------------------------------

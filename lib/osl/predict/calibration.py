@@ -47,7 +47,7 @@ from typing import Sequence
 
 import numpy as np
 import pandas as pd
-from scipy.special import expit, logit
+from .._special import expit, logit
 
 from .. import validate
 from ..errors import ArgumentError, FitError

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import expit, logit
+from .._special import expit, logit
 
 from .. import presets, validate
 from ..errors import ArgumentError
