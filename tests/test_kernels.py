@@ -10,7 +10,7 @@ import pytest
 
 from osl import kernels
 
-pytestmark = pytest.mark.skipif(not kernels.can_fork(), reason="needs fork")
+pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
 
 SECRET = "only_in_the_parent"
 
@@ -68,3 +68,20 @@ def test_run_each_reports_results_and_errors_per_item():
     assert got[1] == (1, None) and got[2] == (4, None)
     assert got[3] == (None, "three is not allowed")
     assert got[4][0] is None and "exit code 9" in got[4][1]
+
+
+def test_no_fork_while_another_thread_runs(tmp_path):
+    """A process with a second thread running gets a cold kernel (forking it could leave a
+    lock held in the child); the notebook still runs."""
+    import threading
+    stop = threading.Event()
+    t = threading.Thread(target=stop.wait, daemon=True)
+    t.start()
+    try:
+        assert not kernels.can_fork()
+        nb = kernels.run_notebook(notebook("print(6 * 7)"), tmp_path)
+        assert nb.cells[0].outputs[0]["text"] == "42\n"
+    finally:
+        stop.set()
+        t.join()
+    assert kernels.can_fork() == (threading.active_count() == 1)

@@ -31,7 +31,10 @@ WARM_MODULES = (
 
 
 def can_fork() -> bool:
-    return hasattr(os, "fork") and sys.platform != "win32"
+    """Whether a kernel can be forked from this process: ``fork`` exists and no other thread
+    runs (a thread holding a lock at the fork would leave it held in the kernel)."""
+    import threading
+    return hasattr(os, "fork") and sys.platform != "win32" and threading.active_count() == 1
 
 
 def warm_context():
@@ -39,7 +42,7 @@ def warm_context():
     :data:`WARM_MODULES` (started now, in the background), or a spawning context where fork
     servers do not exist."""
     import multiprocessing
-    if not can_fork():
+    if not hasattr(os, "fork") or sys.platform == "win32":
         return multiprocessing.get_context("spawn")
     # The kernels run with the backend the build uses; pyplot picks it when it is imported.
     os.environ.setdefault("MPLBACKEND", "Agg")
