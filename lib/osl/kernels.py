@@ -7,7 +7,8 @@ paid again by every chapter. The executor of ``python -m osl.build`` runs its wo
 fork server that has imported :data:`WARM_MODULES` once; :func:`run_notebook` forks the kernel
 from its worker. The child is an ordinary ipykernel (fresh namespace, started in the notebook's
 folder, the same environment) and nbclient drives it as usual, so the executed notebook is
-the one a cold kernel produces. Where ``fork`` does not exist, a cold kernel is used.
+the one a cold kernel produces. Where ``fork`` does not exist, or another thread runs in the
+process, a cold kernel is used.
 """
 from __future__ import annotations
 
