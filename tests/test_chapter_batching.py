@@ -37,6 +37,16 @@ def test_fit_many_equals_separate_fits_with_different_masks(known):
         assert got[key].n_train_ == alone.n_train_
 
 
+def test_fit_many_skips_unfittable_jobs_only_when_asked(known):
+    flops = known["flops_1e21"].to_numpy()
+    jobs = {"ok": ("arithmetic_2da_2_acc", flops <= 84, {"n_pcs": 1}),
+            "too few": ("arithmetic_2da_2_acc", flops <= 0.5, {"n_pcs": 3})}
+    with pytest.raises(FitError, match="training model"):
+        fit_many(known, jobs)
+    got = fit_many(known, jobs, skip_unfittable=True)
+    assert list(got) == ["ok"]
+
+
 def test_leave_family_out_batched_equals_the_library_version(known):
     a = leave_family_out(known, TASKS, HEADLINE, per_target=PAPER, min_models=3)
     b = leave_family_out_batched(known, TASKS, HEADLINE, per_target=PAPER, min_models=3)
@@ -53,6 +63,8 @@ def test_bad_jobs_raise_clear_errors(known):
         fit_many(known, {})
     with pytest.raises(ArgumentError, match=r"\(target, train, kwargs\)"):
         fit_many(known, {"a": ("arithmetic_2da_2_acc", None)})
+    with pytest.raises(ArgumentError, match="skip_unfittable must be True or False"):
+        fit_many(known, {"a": ("arithmetic_2da_2_acc", None, {})}, skip_unfittable="yes")
     with pytest.raises(ArgumentError, match="predictors"):
         leave_family_out_batched(known, TASKS, {"x": lambda: None})
     with pytest.raises(FitError, match="no family"):

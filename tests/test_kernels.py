@@ -85,3 +85,10 @@ def test_no_fork_while_another_thread_runs(tmp_path):
         stop.set()
         t.join()
     assert kernels.can_fork() == (threading.active_count() == 1)
+
+
+def test_run_each_refuses_a_bad_number_of_jobs():
+    from osl.errors import ArgumentError
+    for jobs in (0, -1, 1.5, True):
+        with pytest.raises(ArgumentError, match="jobs must be a whole number"):
+            list(kernels.run_each(_square, [1], jobs))

@@ -227,3 +227,18 @@ def test_shown_table_has_reference_kind_rule_and_verdict():
     for text in ("data fact (no verdict)", "paper's printed number", "within ±0.02", "matches",
                  "reproduced", ">0.81<", ">77<"):
         assert text in html, text
+
+
+def test_fixed_layout_places_the_axes_and_refuses_bad_fractions():
+    fig, axes = plt.subplots(1, 2, figsize=(6, 3))
+    figures.fixed_layout(fig, 0.1, 0.95, 0.15, 0.9, wspace=0.3)
+    assert fig.subplotpars.left == 0.1 and fig.subplotpars.top == 0.9
+    assert fig.subplotpars.wspace == 0.3
+    x0 = axes[0].get_position().x0
+    fig.canvas.draw()  # the placeholder engine leaves the hand placement alone
+    assert axes[0].get_position().x0 == x0
+    with pytest.raises(OSLError, match="left=1.2 must be a figure fraction"):
+        figures.fixed_layout(fig, 1.2, 0.95, 0.15, 0.9)
+    with pytest.raises(OSLError, match="left < right"):
+        figures.fixed_layout(fig, 0.9, 0.5, 0.15, 0.9)
+    plt.close(fig)

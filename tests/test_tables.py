@@ -66,3 +66,14 @@ def test_sci_refuses_bad_input():
         sci("abc")
     with pytest.raises(ArgumentError, match="digits must be"):
         sci(1.0, -1)
+
+
+def test_word_list_joins_items_for_prose_and_refuses_a_bare_string():
+    from osl.tables import word_list
+    assert word_list([]) == "none"
+    assert word_list(["GSM8K"]) == "GSM8K"
+    assert word_list(("a", "b")) == "a and b"
+    assert word_list(x for x in "abc") == "a, b and c"
+    assert word_list([1, 2]) == "1 and 2"
+    with pytest.raises(ArgumentError, match="wrap it in a list"):
+        word_list("GSM8K")

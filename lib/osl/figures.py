@@ -31,7 +31,7 @@ from .report import glue
 
 __all__ = ["set_theme", "publish", "check_layout", "check_clipping", "check_text_size", "plotted_data", "family_palette",
            "spaced_colours", "sequential_colours", "heatmap", "plot_band", "plot_prediction",
-           "plot_crossings", "render_queue", "deferring"]
+           "plot_crossings", "render_queue", "deferring", "fixed_layout"]
 
 LABEL = re.compile(r"^fig-(?:\d\d|[a-z]+)-[a-z0-9]+(?:-[a-z0-9]+)*$")  # chapter number or page name
 
@@ -147,6 +147,24 @@ def heatmap(ax, frame, *, annot: bool | object = True, fmt: str = ".2f", cmap: s
     if cbar_label:
         bar.set_label(cbar_label)
     return im
+
+
+def fixed_layout(fig: plt.Figure, left: float, right: float, bottom: float, top: float,
+                 wspace: float = 0.2, hspace: float = 0.2) -> None:
+    """Place the axes by hand (figure fractions, as ``subplots_adjust``), sparing a figure with
+    many panels a tight-layout pass when it is published; :func:`publish`'s checks still refuse
+    anything clipped or too small."""
+    from matplotlib.layout_engine import PlaceHolderLayoutEngine
+    for name, v in (("left", left), ("right", right), ("bottom", bottom), ("top", top)):
+        if not 0.0 <= v <= 1.0:
+            raise OSLError(f"fixed_layout: {name}={v!r} must be a figure fraction in [0, 1].")
+    if left >= right or bottom >= top:
+        raise OSLError(f"fixed_layout: need left < right and bottom < top, got left={left}, "
+                       f"right={right}, bottom={bottom}, top={top}.")
+    fig.subplots_adjust(left=left, right=right, bottom=bottom, top=top, wspace=wspace,
+                        hspace=hspace)
+    fig.set_layout_engine(PlaceHolderLayoutEngine(adjust_compatible=True,
+                                                  colorbar_gridspec=True))
 
 
 def queue_dir() -> Path:

@@ -71,11 +71,14 @@ def run_each(fn, args: list, jobs: int, ctx=None):
     function) and its result picklable."""
     from multiprocessing.connection import wait
 
+    from .errors import ArgumentError
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
+        raise ArgumentError(f"run_each: jobs must be a whole number >= 1, got {jobs!r}.")
     ctx = ctx or warm_context()
     pending, running = list(args), {}
     try:
         while pending or running:
-            while pending and len(running) < max(1, jobs):
+            while pending and len(running) < jobs:
                 arg = pending.pop(0)
                 r, w = ctx.Pipe(duplex=False)
                 proc = ctx.Process(target=_child, args=(fn, arg, w), daemon=True)

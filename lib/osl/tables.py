@@ -15,9 +15,21 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-__all__ = ["NAMES", "fmt_number", "sci", "show"]
+__all__ = ["NAMES", "fmt_number", "sci", "show", "word_list"]
 
 _SUPER = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def word_list(items) -> str:
+    """Items for prose: ``'a'``, ``'a and b'``, ``'a, b and c'``; ``'none'`` for no items."""
+    from .errors import ArgumentError
+    if isinstance(items, (str, bytes)):
+        raise ArgumentError(f"word_list: items must be a list of words, not the string "
+                            f"{items!r}; wrap it in a list.")
+    items = [str(i) for i in items]
+    if not items:
+        return "none"
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def sci(x: float, digits: int = 1) -> str:

@@ -143,6 +143,9 @@ def fit_many(models: pd.DataFrame, jobs: dict, *, skip_unfittable: bool = False)
     if not isinstance(jobs, dict) or not jobs:
         raise ArgumentError("fit_many: jobs must be a non-empty {key: (target, train, kwargs)} "
                             "dict.")
+    if not isinstance(skip_unfittable, (bool, np.bool_)):
+        raise ArgumentError(f"fit_many: skip_unfittable must be True or False, got "
+                            f"{skip_unfittable!r}.")
     raws: dict = {}
     prepared: dict = {}
     for key, job in jobs.items():
