@@ -112,3 +112,21 @@ def test_in_a_kernel_with_its_threads(tmp_path):
         "print(s, pid != os.getpid() or not background.available())")])
     kernels.run_notebook(nb, tmp_path)
     assert [o.get("text") for o in nb.cells[0].outputs] == ["4.0 True\n"]
+
+
+def test_only_the_copys_own_finalizers_run():
+    """The copy releases what it created (as a normal exit would), not what it inherited."""
+    from multiprocessing import util
+
+    class Thing:
+        pass
+
+    ran = []
+    old, new = Thing(), Thing()
+    first = util.Finalize(old, ran.append, ("inherited",), exitpriority=0)
+    inherited = background._finalizers()
+    util.Finalize(new, ran.append, ("own",), exitpriority=0)
+    background._run_own_finalizers(inherited)
+    assert ran == ["own"]
+    first()  # the parent's, released by the parent
+    assert ran == ["own", "inherited"]

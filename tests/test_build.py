@@ -4,6 +4,7 @@ stops the build, naming the page and the error, when the executor says it failed
 from __future__ import annotations
 
 import json
+import os
 import threading
 import time
 from types import SimpleNamespace
@@ -11,6 +12,7 @@ from types import SimpleNamespace
 import pytest
 from sphinx.errors import ExtensionError
 
+from osl import build
 from osl.build import MARKERS_ENV, marker
 from osl.sphinxext import _await_execution
 
@@ -85,3 +87,17 @@ def test_jupyter_book_wrapper_keeps_the_commands_exit_status(tmp_path):
     assert broken.returncode == 1 and "undefined label: 'nope'" in broken.stdout + broken.stderr
     usage = subprocess.run(run + [str(tmp_path / "missing")], capture_output=True, text=True)
     assert usage.returncode == 2 and "does not exist" in usage.stderr
+
+
+@pytest.mark.skipif(not hasattr(os, "nice"), reason="needs os.nice")
+def test_only_a_one_chapter_build_lowers_the_sphinx_pass(monkeypatch):
+    import subprocess
+    import sys
+    monkeypatch.delenv("OSL_CHAPTER", raising=False)
+    assert build._sphinx_priority(["01_capability_space"]) is None  # the whole book: no
+    monkeypatch.setenv("OSL_CHAPTER", "01_capability_space")
+    assert build._sphinx_priority(None) is None
+    lower = build._sphinx_priority(["01_capability_space"])
+    out = subprocess.run([sys.executable, "-c", "import os; print(os.nice(0))"],
+                         preexec_fn=lower, capture_output=True, text=True, check=True)
+    assert int(out.stdout) == os.nice(0) + build.SPHINX_NICE

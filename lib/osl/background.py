@@ -61,6 +61,7 @@ class Job:
             pid = os.fork()
         if pid == 0:  # the copy: compute, write the outcome, leave
             code = 0
+            inherited = _finalizers()
             try:
                 devnull = os.open(os.devnull, os.O_WRONLY)
                 os.dup2(devnull, 1)
@@ -85,7 +86,11 @@ class Job:
             except BaseException:  # noqa: BLE001
                 code = 1
             finally:
-                os._exit(code)
+                try:  # release what the computation created (a progress bar's lock), and
+                    # only that: the parent's resources stay the parent's
+                    _run_own_finalizers(inherited)
+                finally:
+                    os._exit(code)
         os.close(fd)
         self._pid = pid
 
@@ -138,6 +143,27 @@ class Job:
                 os.waitpid(pid, 0)
                 os.unlink(self._path)
             except OSError:
+                pass
+
+
+def _finalizers() -> set:
+    from multiprocessing import util
+    return set(getattr(util, "_finalizer_registry", {}))
+
+
+def _run_own_finalizers(inherited: set) -> None:
+    """Run the multiprocessing finalizers registered in the copy (not those it inherited),
+    as a normal exit would: a lock the computation created is released, not reported as
+    leaked by the parent's resource tracker."""
+    from multiprocessing import util
+    registry = getattr(util, "_finalizer_registry", {})
+    for key in sorted((k for k in registry if k not in inherited and k[0] is not None),
+                      reverse=True):
+        finalizer = registry.get(key)
+        if finalizer is not None:
+            try:
+                finalizer()
+            except Exception:  # noqa: BLE001 - leaving anyway
                 pass
 
 

@@ -220,6 +220,18 @@ def marker(folder: Path, page: str, ok: bool) -> Path:
     return Path(folder) / (page.replace("/", "__") + (".done" if ok else ".failed"))
 
 
+def _sphinx_priority(names):
+    """In a one-chapter build, the Sphinx pass starts at a lower priority: while the chapter
+    executes, the pass only has to be ready when the chapter is, and the chapter's kernel (and
+    the computations it runs on the other core) are what the build waits for."""
+    if not names or not os.environ.get("OSL_CHAPTER") or not hasattr(os, "nice"):
+        return None
+    return lambda: os.nice(SPHINX_NICE)
+
+
+SPHINX_NICE = 5
+
+
 def book(names: list[str] | None = None, jobs: int = 2, *, toc: Path | None = None,
          path_output: Path | None = None) -> int:
     """Execute the notebook pages and build the book strictly, at the same time.
@@ -251,7 +263,8 @@ def book(names: list[str] | None = None, jobs: int = 2, *, toc: Path | None = No
 
     def start_sphinx():  # once the cache's database exists, before either process opens it
         sphinx.append(subprocess.Popen(cmd + [str(paths.PROJECT_ROOT)], cwd=paths.PROJECT_ROOT,
-                                       env=dict(os.environ, **{MARKERS_ENV: str(folder)})))
+                                       env=dict(os.environ, **{MARKERS_ENV: str(folder)}),
+                                       preexec_fn=_sphinx_priority(names)))
 
     def done(page, error):
         target = marker(folder, page, error is None)
