@@ -275,12 +275,16 @@ def test_the_table_has_enough_cases():
 
 # --- data layer: cache and fetch -----------------------------------------------------------------
 def test_cache_path_that_is_a_file(tmp_path, monkeypatch):
+    import shutil
+    name = "base_llm_benchmark_eval.csv"
+    mirror = tmp_path / "mirror"  # a mirror that has the file, with or without $OSL_DATA_MIRROR
+    mirror.mkdir()
+    shutil.copyfile(data.fetch(name), mirror / name)
     blocker = tmp_path / "cache"
     blocker.write_text("not a folder")
     monkeypatch.setenv("OSL_DATA_CACHE", str(blocker))
-    mirror = Path(os.environ.get("OSL_DATA_MIRROR", "")) if os.environ.get("OSL_DATA_MIRROR") else None
     with pytest.raises(DataUnavailableError, match="is a file, not a folder"):
-        data.fetch("base_llm_benchmark_eval.csv", mirror=mirror or tmp_path)
+        data.fetch(name, mirror=mirror)
 
 
 def test_stale_part_files_are_removed_by_the_next_fetch(tmp_path, monkeypatch):
