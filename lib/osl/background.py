@@ -28,7 +28,10 @@ import warnings
 
 from .errors import ArgumentError, OSLError
 
+__all__ = ["submit", "Job", "available", "ENV"]
+
 ENV = "OSL_BACKGROUND"
+"""The environment variable that, set to ``0``, makes :func:`submit` compute in this process."""
 
 
 def available() -> bool:
