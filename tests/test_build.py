@@ -101,3 +101,25 @@ def test_only_a_one_chapter_build_lowers_the_sphinx_pass(monkeypatch):
     out = subprocess.run([sys.executable, "-c", "import os; print(os.nice(0))"],
                          preexec_fn=lower, capture_output=True, text=True, check=True)
     assert int(out.stdout) == os.nice(0) + build.SPHINX_NICE
+
+
+def test_the_sphinx_pass_loads_neither_pandas_nor_the_plotting_code():
+    """The Sphinx pass of the book's build imports the extension and the results reader only:
+    pandas, numpy and matplotlib stay out of it (a second of CPU in a one-chapter build)."""
+    import subprocess
+    import sys
+    code = ("import sys, osl.sphinxext, osl.results, osl.renderer, osl.build; "
+            "print(sorted(m for m in ('pandas', 'numpy', 'matplotlib') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_a_figure_that_failed_stops_the_build_at_its_end(markers):
+    from osl.sphinxext import _FigureRenderer
+    marker(markers, build.FIGURES_PAGE, False).write_text("fig-01-x: something drawn lies "
+                                                           "outside the canvas")
+    with pytest.raises(ExtensionError, match="A figure failed its checks: fig-01-x"):
+        _FigureRenderer().finish(SimpleNamespace(), None)
+    marker(markers, build.FIGURES_PAGE, True).write_text("")
+    _FigureRenderer().finish(SimpleNamespace(), None)  # done: returns at once

@@ -4,6 +4,7 @@ kernel process outlives its notebook."""
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -92,3 +93,21 @@ def test_run_each_refuses_a_bad_number_of_jobs():
     for jobs in (0, -1, 1.5, True):
         with pytest.raises(ArgumentError, match="jobs must be a whole number"):
             list(kernels.run_each(_square, [1], jobs))
+
+
+def _result_then_clean_up(path):
+    yield f"result for {path}"
+    with open(path, "w") as fh:  # after the result has been sent
+        fh.write("cleaned up")
+
+
+def test_run_each_sends_a_generators_result_before_its_clean_up(tmp_path):
+    """A generator's first value is its result; the rest (a kernel's shutdown, in the build)
+    runs after the parent has it, and has finished when run_each does."""
+    paths = [str(tmp_path / f"{i}.txt") for i in range(3)]
+    ticks = []
+    got = {a: r for a, r, e in kernels.run_each(_result_then_clean_up, paths, 2,
+                                                tick=lambda: ticks.append(1), every=0.01)}
+    assert got == {p: f"result for {p}" for p in paths}
+    assert all(Path(p).read_text() == "cleaned up" for p in paths)
+    assert ticks  # called while waiting

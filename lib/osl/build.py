@@ -79,14 +79,15 @@ def chapter_number(name: str) -> int:
         raise OSLError(f"{name} is not a numbered chapter of _toc.yml.") from None
 
 
-def _execute_one(path: str) -> tuple[str, str, float]:
-    """Execute one notebook in a fresh kernel; returns (path, executed notebook JSON, seconds)."""
+def _execute_one(path: str):
+    """Execute one notebook in a fresh kernel: yields (path, executed notebook JSON, seconds),
+    then shuts the kernel down (the result is sent first: see ``osl.kernels.run_each``)."""
     import time
 
     import jupytext
     import nbformat
 
-    from .kernels import run_notebook
+    from .kernels import kernel_client
 
     # The kernel lays its figures out and queues them; the build's renderer draws them (on the
     # core the kernel is not using), and the page shows the SVG copy it writes.
@@ -96,8 +97,9 @@ def _execute_one(path: str) -> tuple[str, str, float]:
     # No per-cell timing metadata (jupyter-cache hashes cell metadata, and the Sphinx pass must
     # find this notebook under the hash of the unexecuted source). The kernel is forked from
     # this warm worker (see osl.kernels).
-    run_notebook(nb, Path(path).parent)
-    return path, nbformat.writes(nb), time.perf_counter() - t
+    with kernel_client(nb, Path(path).parent) as client:
+        client.execute()  # the kernel is this block's: execute leaves it running
+        yield path, nbformat.writes(nb), time.perf_counter() - t
 
 
 TIMES_FILE = "execution-times.json"
@@ -131,16 +133,46 @@ def _pages(names: list[str] | None) -> list[str]:
     return notebook_pages()
 
 
+def warm_nbformat() -> None:
+    """Build the notebook-format validators now (a quarter of a second, once per process), so
+    that caching or reading the first executed notebook does not: called while waiting."""
+    from nbformat.validator import get_validator
+    for minor in (4, 5):  # what jupytext writes, and the current format
+        get_validator(4, minor)
+
+
+def _figure_priority() -> int:
+    """The figure workers' priority increment: in a one-chapter build they draw on what CPU the
+    chapter leaves (the whole book keeps both cores busy with kernels, and its figures must
+    not wait for the end)."""
+    return FIGURE_NICE if os.environ.get("OSL_CHAPTER") else 0
+
+
+FIGURE_NICE = 10
+
+
+def _figure_workers() -> int:
+    """How many figure workers: one in a one-chapter build (the chapter keeps both cores busy,
+    and each worker pays its start-up once), two for the whole book."""
+    return 2
+
+
 def execute(names: list[str] | None = None, jobs: int = 2, *, order: str = "longest",
-            cache_path: Path | None = None, on_done=None, on_started=None) -> dict[str, float]:
-    """Execute notebook pages in parallel and cache them for the book build; returns their
-    times (seconds by notebook name).
+            cache_path: Path | None = None, on_done=None, on_started=None,
+            on_figures=None, ctx=None) -> dict[str, float]:
+    """Execute notebook pages in parallel and cache them for the book build, and draw the
+    figures they publish; returns their times (seconds by notebook name).
 
     ``order``: ``"longest"`` (longest first, by the last run's times on this machine, so that
     no core idles at the end) or ``"read"`` (the order in which Sphinx reads pages, for a build
     that reads while this executes). ``on_started()`` is called once the cache exists, before
     the first kernel starts; ``on_done(page, error)`` as each page is cached (``error`` None) or
-    has failed (the failing cell's error).
+    has failed (the failing cell's error); ``on_figures(error)`` once every figure's copies are
+    written (``error`` None) or one has failed its checks. ``ctx``: the warm context
+    (default: :func:`osl.kernels.warm_context`).
+
+    The figures (see :mod:`osl.renderer`) are drawn as the chapters publish them, in workers
+    forked from the warm process, so that they cost the Sphinx pass nothing.
     """
     import json
 
@@ -157,7 +189,7 @@ def execute(names: list[str] | None = None, jobs: int = 2, *, order: str = "long
     # Each notebook runs in a fresh process forked from a server that imports what the
     # chapters use (started first, it imports while the rest starts), and forks its kernel
     # from there: the imports are paid once, not per chapter.
-    ctx = warm_context()
+    ctx = ctx or warm_context()
     import nbformat
     from jupyter_cache import get_cache
     from jupyter_cache.base import CacheBundleIn
@@ -165,9 +197,19 @@ def execute(names: list[str] | None = None, jobs: int = 2, *, order: str = "long
     cache = get_cache(str(cache_path or paths.build_dir() / ".jupyter_cache"))
     if on_started:
         on_started()
+    from .renderer import Renderer
+
+    renderer = Renderer(ctx, nice=_figure_priority(), workers=_figure_workers())
+    warmed = []
+
+    def tick():  # while the kernels run: draw what they have published, warm up once
+        renderer.poll()
+        if not warmed:
+            warmed.append(warm_nbformat())
+
     times, failed = {}, {}
     sources = {str(paths.PROJECT_ROOT / f"{p}.md"): p for p in pages}
-    for source, result, error in run_each(_execute_one, list(sources), jobs, ctx):
+    for source, result, error in run_each(_execute_one, list(sources), jobs, ctx, tick=tick):
         page = sources[source]
         name = Path(page).name
         if error is not None:  # a cell failed: report the chapter and the cell's error
@@ -184,7 +226,18 @@ def execute(names: list[str] | None = None, jobs: int = 2, *, order: str = "long
         times[name] = seconds
         if on_done:
             on_done(page, None)
+        renderer.poll()
     _save_times({**last, **times})
+    try:
+        renderer.finish()
+    except OSLError as exc:
+        if on_figures:
+            on_figures(str(exc))
+        if not failed:
+            raise
+    else:
+        if on_figures:
+            on_figures(None)
     if failed:
         raise OSLError("Chapter(s) failed to execute: " + "; ".join(
             f"{k}: {v}" for k, v in failed.items()) + ". Run `make chapter NAME=<chapter>` to see "
@@ -217,6 +270,8 @@ def jupyter_book(argv: list[str] | None = None) -> None:
 
 
 MARKERS_ENV = "OSL_EXECUTION_MARKERS"
+#: The marker name that says every figure's copies are written (or one failed its checks).
+FIGURES_PAGE = "_figures"
 
 
 def marker(folder: Path, page: str, ok: bool) -> Path:
@@ -242,9 +297,9 @@ def book(names: list[str] | None = None, jobs: int = 2, *, toc: Path | None = No
 
     The strict Sphinx pass starts at once, reads the prose pages and waits at each notebook
     page until the executor has cached it (``osl.sphinxext`` reads the markers in
-    ``$OSL_EXECUTION_MARKERS``), so that reading, numbering and the figures' PDF copies overlap
-    the execution of the later chapters. ``names``: chapters only (a one-chapter build, with
-    ``toc``); returns the Sphinx pass's exit status.
+    ``$OSL_EXECUTION_MARKERS``), so that reading and numbering overlap the execution of the
+    later chapters; the executor draws the figures' copies meanwhile. ``names``: chapters only
+    (a one-chapter build, with ``toc``); returns the Sphinx pass's exit status.
     """
     import json
     import shutil
@@ -257,6 +312,8 @@ def book(names: list[str] | None = None, jobs: int = 2, *, toc: Path | None = No
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     (folder / "expected.json").write_text(json.dumps(pages))
+    # A new interpreter, started at once: its imports use the core that the warm server's
+    # imports leave idle.
     cmd = [sys.executable, "-c", "from osl.build import jupyter_book; jupyter_book()", "build",
            "--all", "-W", "-n", "--keep-going"]
     if toc:
@@ -278,7 +335,8 @@ def book(names: list[str] | None = None, jobs: int = 2, *, toc: Path | None = No
 
     try:
         times = execute(names, jobs, order="read", cache_path=cache_path, on_done=done,
-                        on_started=start_sphinx)
+                        on_started=start_sphinx,
+                        on_figures=lambda error: done(FIGURES_PAGE, error))
     except OSLError:
         if sphinx:
             sphinx[0].wait()  # it stops at the first failed page, saying which

@@ -5,8 +5,9 @@ the figure's label and shown with a ``{glue:figure}`` directive that carries the
 the ``:name:`` used by ``{numref}``), and the same file is the citation copy
 ``_build/figures/<label>.svg``. The figure itself is queued (pickled); :func:`render_queue`
 checks it for clipped labels and writes ``<label>.pdf`` and ``<label>.csv`` (the plotted data,
-see :func:`plotted_data`) outside the chapter's kernel: the book's Sphinx extension runs it in
-worker processes while the build goes on. ``python -m osl.figures render`` does it by hand.
+see :func:`plotted_data`) outside the chapter's kernel: the book's build runs it in worker
+processes while the chapters go on (:mod:`osl.renderer`). ``python -m osl.figures render`` does
+it by hand.
 
 In the book's build (``$OSL_DEFER_FIGURES`` set, as ``python -m osl.build`` does for the
 kernels it starts) the SVG is drawn by those workers too: the chapter only lays the figure out

@@ -23,7 +23,8 @@ from pathlib import Path
 #: What the warm process imports (those a chapter's first cell imports, and the kernel's own).
 WARM_MODULES = (
     "numpy", "pandas", "pandas.io.formats.style", "matplotlib", "matplotlib.pyplot", "IPython",
-    "ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.debugger", "myst_nb",
+    "ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.debugger", "myst_nb", "jupytext",
+    "nbformat", "nbclient",
     "osl", "osl.data", "osl.figures", "osl.tables", "osl.report", "osl.reported", "osl.presets",
     "osl.capability", "osl.space", "osl.compute", "osl.predict", "osl.predict.chapters",
     "osl.predict.verdicts", "osl.predict.baselines", "osl.predict.trust",
@@ -54,28 +55,48 @@ def warm_context():
     return ctx
 
 
+def _error_text(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[-1][:300] if text else type(exc).__name__
+
+
 def _child(fn, arg, conn) -> None:
+    import inspect
     try:
-        conn.send(("ok", fn(arg)))
+        result = fn(arg)
+        if inspect.isgenerator(result):  # its first value is the result; the rest, clean-up
+            value = next(result)
+            conn.send(("ok", value))
+            conn.close()
+            for _ in result:
+                pass
+            return
+        conn.send(("ok", result))
     except BaseException as exc:  # noqa: BLE001 - sent to the parent, which reports it
-        text = str(exc).strip()
-        conn.send(("error", text.splitlines()[-1][:300] if text else type(exc).__name__))
+        if not conn.closed:
+            conn.send(("error", _error_text(exc)))
+        else:  # the clean-up after the result failed: shown, as an uncaught error would be
+            import traceback
+            traceback.print_exc()
     finally:
-        conn.close()
+        if not conn.closed:
+            conn.close()
 
 
-def run_each(fn, args: list, jobs: int, ctx=None):
+def run_each(fn, args: list, jobs: int, ctx=None, *, tick=None, every: float = 0.25):
     """``fn(arg)`` for every arg, each in a fresh process of ``ctx`` (default
     :func:`warm_context`), ``jobs`` at a time. Yields ``(arg, result, None)`` or
     ``(arg, None, error text)`` as each finishes. ``fn`` must be importable (a module-level
-    function) and its result picklable."""
+    function) and its result picklable. A generator ``fn`` yields its result first and is
+    then run to its end (its clean-up, after the result has been sent). ``tick()``, if
+    given, is called every ``every`` seconds while waiting."""
     from multiprocessing.connection import wait
 
     from .errors import ArgumentError
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
         raise ArgumentError(f"run_each: jobs must be a whole number >= 1, got {jobs!r}.")
     ctx = ctx or warm_context()
-    pending, running = list(args), {}
+    pending, running, finishing = list(args), {}, []
     try:
         while pending or running:
             while pending and len(running) < jobs:
@@ -85,7 +106,10 @@ def run_each(fn, args: list, jobs: int, ctx=None):
                 proc.start()
                 w.close()
                 running[r] = (proc, arg)
-            for r in wait(list(running)):
+            ready = wait(list(running), timeout=every if tick else None)
+            if tick:
+                tick()
+            for r in ready:
                 proc, arg = running.pop(r)
                 try:
                     status, value = r.recv()
@@ -93,8 +117,10 @@ def run_each(fn, args: list, jobs: int, ctx=None):
                     proc.join()
                     status, value = "error", f"its process died (exit code {proc.exitcode})"
                 r.close()
-                proc.join()
+                finishing.append(proc)  # a generator's process may still be cleaning up
                 yield (arg, value, None) if status == "ok" else (arg, None, value)
+        for proc in finishing:
+            proc.join()
     finally:
         for proc, _ in running.values():
             proc.terminate()

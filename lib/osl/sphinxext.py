@@ -12,8 +12,8 @@ from pathlib import Path
 from docutils import nodes
 from sphinx.util.docutils import SphinxDirective
 
-from .report import load_results, verdict_rows, verdict_table
 from .reported import KINDS
+from .results import load_results, number_rows, summary_rows
 
 
 class verdicts_placeholder(nodes.General, nodes.Element):
@@ -200,26 +200,26 @@ def _runtimes(app, docname: str) -> nodes.Node:
 
 def _num(x: float) -> str:
     """Three significant digits; scientific notation below 0.001; integers as integers."""
-    from .tables import fmt_number
+    from .results import fmt_number
     return fmt_number(int(x)) if x == int(x) and abs(x) < 1e6 else fmt_number(float(x))
 
 
 def _table(app, docname: str) -> list[nodes.Node]:
     results = load_results()
-    rows = verdict_table(results)
-    if rows.empty:
+    rows = summary_rows(results)
+    if not rows:
         return [nodes.paragraph(text="No chapter results were found in this build.")]
-    body = [[_doc_link(app, docname, f"notebooks/{r.chapter}", r.title), r.section,
-             str(r.compared), str(r.reproduced), str(r.facts), r.misses or "none", r.verdict]
-            for r in rows.itertuples()]
+    body = [[_doc_link(app, docname, f"notebooks/{r['chapter']}", r["title"]), r["section"],
+             str(r["compared"]), str(r["reproduced"]), str(r["facts"]), r["misses"] or "none",
+             r["verdict"]] for r in rows]
     summary = _simple_table(["Chapter", "Paper", "Numbers judged", "Reproduced or met", "Data facts",
                              "Misses (keys)", "Verdict (worst row)"], body,
                             (26, 10, 10, 10, 9, 20, 15), ["osl-verdicts"])
-    titles = dict(zip(rows["chapter"], rows["title"]))
-    detail = verdict_rows(results)
-    body = [[_doc_link(app, docname, f"notebooks/{r.chapter}", titles[r.chapter]),
-             r.quantity.split(";")[0], KINDS.get(r.kind, r.kind), _num(r.reference),
-             _num(r.ours), r.rule, r.verdict] for r in detail.itertuples()]
+    titles = {r["chapter"]: r["title"] for r in rows}
+    detail = number_rows(results)
+    body = [[_doc_link(app, docname, f"notebooks/{r['chapter']}", titles[r["chapter"]]),
+             r["quantity"].split(";")[0], KINDS.get(r["kind"], r["kind"]), _num(r["reference"]),
+             _num(r["ours"]), r["rule"], r["verdict"]] for r in detail]
     rows_table = _simple_table(["Chapter", "Quantity", "Reference kind", "Reference", "Ours",
                                 "Rule", "Verdict"], body, (16, 34, 14, 9, 9, 9, 9),
                                ["osl-verdicts", "osl-verdict-rows"])
@@ -277,55 +277,43 @@ def _resolve(app, doctree, docname):
         node.replace_self(_runtimes(app, docname))
 
 
-def _lower_priority(increment: int) -> None:
-    import os
-    if increment and hasattr(os, "nice"):
-        os.nice(increment)
-
-
 class _FigureRenderer:
-    """Draws the queued figures' SVG, PDF and CSV copies in two worker processes while Sphinx
-    goes on reading (and the chapters go on executing); waits for them when the build ends.
-    The workers are forked from this process once it has imported the plotting code (Sphinx
-    runs no threads), so they start at once."""
+    """The figures' SVG, PDF and CSV copies. In a build run by ``python -m osl.build`` the
+    executor draws them (see :func:`osl.build.execute`): this pass only waits, at its end, for
+    its marker, and never loads the plotting code. In a plain ``jupyter-book build`` an
+    :class:`osl.renderer.Renderer` in this process draws them while Sphinx goes on reading."""
 
     def __init__(self):
-        self.pool = None
-        self.futures = {}
+        self.renderer = None
 
     def submit(self, app, docname):
-        from .figures import queue_dir, render_one
-        queue = queue_dir()
-        if not queue.is_dir():
+        import os
+
+        from .build import MARKERS_ENV
+        if os.environ.get(MARKERS_ENV):
             return
-        for path in sorted(queue.glob("*.pickle")):
-            if path not in self.futures:
-                if self.pool is None:
-                    import multiprocessing
-                    import threading
-                    from concurrent.futures import ProcessPoolExecutor
-                    method = "fork" if threading.active_count() == 1 and \
-                        "fork" in multiprocessing.get_all_start_methods() else "spawn"
-                    import os
-                    # In a one-chapter build the kernel is the critical path: the workers
-                    # draw on what CPU it leaves (the whole book keeps both cores busy with
-                    # kernels, and its figures must not wait for the end).
-                    nice = 10 if os.environ.get("OSL_CHAPTER") else 0
-                    self.pool = ProcessPoolExecutor(
-                        max_workers=2, mp_context=multiprocessing.get_context(method),
-                        initializer=_lower_priority, initargs=(nice,))
-                self.futures[path] = self.pool.submit(render_one, path)
+        if self.renderer is None:
+            from .build import _figure_priority
+            from .renderer import Renderer
+            self.renderer = Renderer(nice=_figure_priority())
+        self.renderer.poll()
 
     def finish(self, app, exception):
-        from .figures import render_queue
+        import os
+
+        from .build import FIGURES_PAGE, MARKERS_ENV
+        folder = os.environ.get(MARKERS_ENV)
+        if folder:
+            if exception is None:  # (a failed build needs no copies)
+                _wait_for(folder, FIGURES_PAGE, "A figure failed its checks")
+            return
+        if self.renderer is None:
+            from .renderer import Renderer
+            self.renderer = Renderer()
         try:
-            for fut in self.futures.values():
-                fut.result()
+            self.renderer.finish()
         finally:
-            if self.pool is not None:
-                self.pool.shutdown()
-            self.pool, self.futures = None, {}
-        render_queue()  # anything queued after the last page was read
+            self.renderer = None
 
 
 MATHJAX = ("node_modules", "mathjax", "es5", "tex-svg-full.js")
@@ -387,18 +375,13 @@ def _static_files(app, config):
         config.suppress_warnings = list(config.suppress_warnings) + ["ref.doc", "ref.ref"]
 
 
-def _await_execution(app, docname, source, renderer=None):
+def _await_execution(app, docname, source):
     """In a build run by ``python -m osl.build book``, hold a notebook page until the executor
-    (running beside this build) has cached it, or stop the build if it failed. While waiting,
-    the figures the running chapters have already published go to ``renderer``, so that their
-    PDF and CSV copies are written during the execution rather than after it."""
+    (running beside this build) has cached it, or stop the build if it failed."""
     import json
     import os
-    import time
 
-    from sphinx.errors import ExtensionError
-
-    from .build import MARKERS_ENV, marker
+    from .build import MARKERS_ENV
     folder = os.environ.get(MARKERS_ENV)
     if not folder:
         return
@@ -408,19 +391,84 @@ def _await_execution(app, docname, source, renderer=None):
                                                       .read_text()))
     if docname not in expected:
         return
+    _wait_for(folder, docname, f"{docname} failed to execute", app=app)
+
+
+def _wait_for(folder, page: str, what: str, *, app=None) -> None:
+    """Wait until the executor's marker for ``page`` says it is done; raise Sphinx's error
+    with the executor's message if it has failed. The first wait also does the once-per-build
+    work that writing pages would otherwise do after the last chapter (see
+    :func:`_prepare_writing`)."""
+    import time
+
+    from sphinx.errors import ExtensionError
+
+    from .build import marker
     deadline = time.monotonic() + 3600
-    done, failed = marker(folder, docname, True), marker(folder, docname, False)
-    last_submit = 0.0
+    done, failed = marker(folder, page, True), marker(folder, page, False)
+    prepared = app is None or getattr(app, "_osl_prepared", False)
     while not done.exists():
-        if renderer is not None and time.monotonic() - last_submit > 0.5:
-            renderer.submit(app, docname)
-            last_submit = time.monotonic()
         if failed.exists():
-            raise ExtensionError(f"{docname} failed to execute: {failed.read_text()}")
+            raise ExtensionError(f"{what}: {failed.read_text()}")
+        if not prepared:
+            _prepare_writing(app)
+            prepared = app._osl_prepared = True
+            continue
         if time.monotonic() > deadline:
-            raise ExtensionError(f"{docname}: no execution result after an hour; is the "
-                                 "executor (python -m osl.build book) still running?")
+            raise ExtensionError(f"{page}: no result after an hour; is the executor "
+                                 "(python -m osl.build book) still running?")
         time.sleep(0.05)
+
+
+def _prepare_writing(app) -> None:
+    """Once-per-build work that the first written page, and the first cached notebook read,
+    would otherwise do after the chapters have run: load jupyter-cache and the notebook
+    validators, compile the theme's templates and the HTML selector engine the theme's
+    navigation uses. Best effort: anything that fails here is done (and reported) later."""
+    import contextlib
+    with contextlib.suppress(Exception):
+        import myst_nb.core.execute.cache  # noqa: F401 - jupyter-cache, SQLAlchemy
+
+        from .build import warm_nbformat
+        warm_nbformat()
+    with contextlib.suppress(Exception):
+        import bs4
+        bs4.BeautifulSoup('<ul><li class="a"><details><a class="b"></a></details></li></ul>',
+                          "html.parser").select("li.a > details > a.b, .c")
+    with contextlib.suppress(Exception):
+        _compile_page_templates(app.builder)
+
+
+def _compile_page_templates(builder) -> None:
+    """Compile the templates an HTML page is made of: the page, index and search templates, the
+    ones the theme's options and sidebars name, and whatever those include or extend."""
+    from jinja2 import meta
+
+    env = builder.templates.environment
+    todo = {"page.html", "genindex.html", "search.html"}
+    todo.update(getattr(builder.theme, "sidebar_templates", None) or ())
+
+    def names(value):
+        if isinstance(value, str):
+            yield from (p for p in value.replace(",", " ").split() if p.endswith(".html"))
+        elif isinstance(value, (list, tuple, dict)):
+            for v in value.values() if isinstance(value, dict) else value:
+                yield from names(v)
+
+    todo.update(names(list(builder.theme.get_options(builder.config.html_theme_options)
+                           .values()) + [builder.config.html_sidebars]))
+    done = set()
+    while todo:
+        name = todo.pop()
+        done.add(name)
+        try:
+            template = env.get_template(name)  # compiled and kept by the environment
+            source = env.loader.get_source(env, name)[0]
+        except Exception:  # noqa: BLE001 - not found or not valid here: left to the build
+            continue
+        todo.update(r for r in meta.find_referenced_templates(env.parse(source))
+                    if r and r not in done)
+        del template
 
 
 def setup(app):
@@ -430,7 +478,7 @@ def setup(app):
     app.connect("builder-inited", _check_mathjax)
     app.connect("build-finished", _copy_mathjax)
     renderer = _FigureRenderer()
-    app.connect("source-read", lambda a, d, s: _await_execution(a, d, s, renderer))
+    app.connect("source-read", _await_execution)
     app.connect("doctree-read", renderer.submit)
     app.connect("build-finished", renderer.finish)
     app.connect("build-finished", _copy_figures)  # after the renderer has written them

@@ -15,6 +15,8 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from .results import fmt_number  # (no pandas: the book's build uses it too)
+
 __all__ = ["NAMES", "fmt_number", "sci", "show", "word_list"]
 
 _SUPER = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
@@ -54,30 +56,6 @@ NAMES = {
     "predictor": "predictor", "coverage": "coverage", "cutoff": "cutoff",
     "explained_variance": "explained variance", "efficiency": "efficiency",
 }
-
-
-def fmt_number(x, digits: int = 3) -> str:
-    """``digits`` significant digits; scientific notation below 0.001 (so an MSE of 0.0002 is
-    ``2.0e-04``, never ``0.000``); integers (and integral floats of counts) without decimals;
-    booleans as ``yes``/``no``; missing as ``—``."""
-    if x is None or x is pd.NA:
-        return "—"
-    if isinstance(x, (bool, np.bool_)):
-        return "yes" if x else "no"
-    if isinstance(x, (int, np.integer)):
-        return f"{int(x):,}" if abs(int(x)) >= 10_000 else str(int(x))
-    if isinstance(x, (float, np.floating)):
-        x = float(x)
-        if not math.isfinite(x):
-            return "—" if math.isnan(x) else ("∞" if x > 0 else "−∞")
-        if x == 0:
-            return "0"
-        if abs(x) < 1e-3 or abs(x) >= 1e6:
-            return f"{x:.{max(digits - 1, 1)}e}"
-        if abs(x) >= 10 ** digits:  # 140, 12,345: no exponent for a number this size
-            return f"{x:,.0f}"
-        return f"{x:.{digits}g}"
-    return str(x)
 
 
 def _column_formatter(values: pd.Series, digits: int):
