@@ -178,3 +178,29 @@ def test_more_bad_inputs():
         preregistered_test(n_boot=2.5)
     with pytest.raises(ArgumentError):
         conformal_interval(p, models, 0.8, calibration=3)
+
+
+def test_grids_of_disjoint_groups_combine_into_the_single_call(small_grid):
+    """The grid computed group by group (as a chapter does on two cores) and combined has the
+    rows of the single call, in its order, with its numbers up to rounding."""
+    kw = {k: v for k, v in SMALL.items() if k != "groups"}
+    agents, emergent = (trust_grid(cache=False, groups=(g,), **kw) for g in ("agents",
+                                                                           "emergent"))
+    both = TrustGrid.combine([agents, emergent])  # any order in, the groups' order out
+    assert both.config == small_grid.config
+    assert both.seconds == pytest.approx(agents.seconds + emergent.seconds)
+    for name in ("cells", "predictions", "crossings"):
+        a, b = getattr(both, name), getattr(small_grid, name)
+        assert list(a.columns) == list(b.columns) and a.shape == b.shape, name
+        for c in a.columns:
+            if a[c].dtype.kind == "f":
+                np.testing.assert_allclose(a[c], b[c], rtol=1e-9, atol=1e-12, err_msg=c)
+            else:
+                assert a[c].tolist() == b[c].tolist(), (name, c)
+    with pytest.raises(ArgumentError, match="more than one grid"):
+        TrustGrid.combine([agents, agents])
+    other = trust_grid(cache=False, groups=("agents",), **{**kw, "n_boot": 10})
+    with pytest.raises(ArgumentError, match="different settings"):
+        TrustGrid.combine([other, emergent])
+    with pytest.raises(ArgumentError, match="list of TrustGrid"):
+        TrustGrid.combine([])

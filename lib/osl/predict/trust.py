@@ -119,6 +119,42 @@ class TrustGrid:
         out["n"] = cov.groupby(keys, sort=False).size()
         return out
 
+    @classmethod
+    def combine(cls, grids: Sequence["TrustGrid"]) -> "TrustGrid":
+        """One grid from grids computed on disjoint groups with the same settings (for
+        example two halves computed side by side): rows in the order of :data:`GROUPS` (the
+        pooled leave-one-out rows last), as a single call over all the groups gives them, and
+        the seconds summed. The numbers are those of the single call up to rounding (its
+        batched solves add in another order)."""
+        grids = list(grids)
+        if not grids or not all(isinstance(g, TrustGrid) for g in grids):
+            raise ArgumentError("combine: pass a list of TrustGrid results.")
+        rest = [{k: v for k, v in g.config.items() if k != "groups"} for g in grids]
+        if any(r != rest[0] for r in rest[1:]):
+            raise ArgumentError("combine: the grids were computed with different settings; "
+                                "compute them with the same arguments but for the groups.")
+        groups = [x for g in grids for x in g.config.get("groups", ())]
+        if len(set(groups)) < len(groups):
+            raise ArgumentError(f"combine: a group is in more than one grid ({groups}).")
+        order = sorted(range(len(grids)), key=lambda i: min(
+            (GROUPS.index(x) for x in grids[i].config.get("groups", ())), default=0))
+        grids = [grids[i] for i in order]
+
+        def cat(frames):
+            frames = [f for f in frames if len(f)]
+            return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+        cells = cat([g.cells for g in grids])
+        if "kind" in cells:  # a single call puts the pooled leave-one-out rows last
+            loo = (cells["kind"] == "loo").to_numpy()
+            cells = pd.concat([cells[~loo], cells[loo]], ignore_index=True)
+        return cls(cells=cells,
+                   predictions=cat([g.predictions for g in grids]),
+                   seconds=float(sum(g.seconds for g in grids)),
+                   config={**grids[0].config,
+                           "groups": tuple(x for x in GROUPS if x in groups)},
+                   crossings=cat([g.crossings for g in grids]))
+
     def wins(self, a: str, b: str, by: Sequence[str] = ()) -> pd.Series | float:
         """Share of cells where predictor ``a`` has a lower held-out MSE than ``b`` (cells
         where both were fitted)."""
