@@ -3,7 +3,8 @@
 * a cold, strict build of the whole book as `make book` runs it (chapters executed in parallel
   while the strict Sphinx pass reads beside them), into a temporary folder, from clean;
 * the execution time of every chapter notebook on its own, split into imports, computation and
-  figures (kernel start-up not counted), and `make chapter NAME=...` end to end;
+  figures (kernel start-up not counted), and `make chapter NAME=...` end to end (the median
+  of three runs, with their range: one run varies by several tenths of a second);
 * one full capability fit (impute + PCA + per-family and shared-slope fits) on the core set;
 * 1,000 bootstrap refits of it (imputation and PCA refitted each time);
 * the paper's 31 headline fits as the chapters run them (capability space, emergent tasks with
@@ -177,18 +178,25 @@ def bench_chapters() -> dict[str, dict[str, float]]:
     return out
 
 
-def bench_make_chapter(name: str) -> float:
-    """`make chapter NAME=...` end to end (execution and a one-chapter strict build)."""
-    with tempfile.TemporaryDirectory() as tmp:
-        env = dict(os.environ, OSL_BUILD_DIR=str(Path(tmp) / "_build"))
-        t = time.perf_counter()
-        proc = subprocess.run(["make", "--no-print-directory", "chapter", f"NAME={name}"],
-                              cwd=paths.PROJECT_ROOT, env=env, capture_output=True, text=True)
-        seconds = time.perf_counter() - t
-    if proc.returncode != 0:
-        print(proc.stdout[-2000:] + proc.stderr[-2000:], file=sys.stderr)
-        raise SystemExit(f"make chapter NAME={name} failed")
-    return seconds
+MAKE_CHAPTER_RUNS = 3  # a one-chapter build varies by a few tenths of a second run to run
+
+
+def bench_make_chapter(name: str, runs: int = MAKE_CHAPTER_RUNS) -> list[float]:
+    """`make chapter NAME=...` end to end (execution and a one-chapter strict build), ``runs``
+    times, each from clean; returns the times."""
+    times = []
+    for _ in range(runs):
+        with tempfile.TemporaryDirectory() as tmp:
+            env = dict(os.environ, OSL_BUILD_DIR=str(Path(tmp) / "_build"))
+            t = time.perf_counter()
+            proc = subprocess.run(["make", "--no-print-directory", "chapter", f"NAME={name}"],
+                                  cwd=paths.PROJECT_ROOT, env=env, capture_output=True,
+                                  text=True)
+            times.append(time.perf_counter() - t)
+        if proc.returncode != 0:
+            print(proc.stdout[-2000:] + proc.stderr[-2000:], file=sys.stderr)
+            raise SystemExit(f"make chapter NAME={name} failed")
+    return times
 
 
 def main(argv=None) -> int:
@@ -216,7 +224,9 @@ def main(argv=None) -> int:
             print(f"      imports {t['imports']:5.2f} s   computation {t['computation']:5.2f} s"
                   f"   figures {t['figures']:5.2f} s   (drawn beside it: {t['drawing']:5.2f} s)")
         for name in bench_chapters_names():
-            print(_line(f"make chapter NAME={name}", bench_make_chapter(name),
+            times = bench_make_chapter(name)
+            print(_line(f"make chapter NAME={name} (median of {len(times)}: "
+                        f"{min(times):.1f}-{max(times):.1f} s)", statistics.median(times),
                         TARGETS["make_chapter"]))
     fit_capability_space(core)  # warm-up (imports, caches)
     print(_line("one capability fit (impute+PCA+family fits)",
