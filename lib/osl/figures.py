@@ -421,15 +421,18 @@ def _render(pickled: Path) -> Path:
         "draw_event", lambda event: tight or tight.append(fig.get_tightbbox(event.renderer)))
     copies = {}
     try:
-        for i, ext in enumerate(("svg", "pdf") if deferred else ("pdf",)):
+        if deferred:  # both files from one drawing (see osl.drawing)
+            from .drawing import svg_and_pdf
+            copies["svg"], copies["pdf"] = svg_and_pdf(fig, svg_metadata=_METADATA["svg"],
+                                                       pdf_metadata=_METADATA["pdf"])
+        else:
             buf = io.BytesIO()
-            fig.savefig(buf, format=ext, metadata=_METADATA[ext])
-            copies[ext] = buf.getvalue()
-            if i == 0:
-                fig.canvas.mpl_disconnect(cid)
-                if deferred:
-                    check_text_size(fig, label)  # after drawing, every tick exists
-                check_clipping(fig, label, tight=tight[0] if tight else None)
+            fig.savefig(buf, format="pdf", metadata=_METADATA["pdf"])
+            copies["pdf"] = buf.getvalue()
+        fig.canvas.mpl_disconnect(cid)
+        if deferred:
+            check_text_size(fig, label)  # after drawing, every tick exists
+        check_clipping(fig, label, tight=tight[0] if tight else None)
     except OSLError:
         (out / f"{label}.svg").unlink(missing_ok=True)  # no citation copy of a clipped figure
         raise
