@@ -165,8 +165,9 @@ def execute(names: list[str] | None = None, jobs: int = 2, *, order: str = "long
 
     ``order``: ``"longest"`` (longest first, by the last run's times on this machine, so that
     no core idles at the end) or ``"read"`` (the order in which Sphinx reads pages, for a build
-    that reads while this executes). ``on_started()`` is called once the cache exists, before
-    the first kernel starts; ``on_done(page, error)`` as each page is cached (``error`` None) or
+    that reads while this executes). ``on_started()`` is called once the kernels' server is
+    starting, before the cache is opened (a Sphinx pass started then opens the cache only when
+    a notebook page's marker says that page is in it); ``on_done(page, error)`` as each page is cached (``error`` None) or
     has failed (the failing cell's error); ``on_figures(error)`` once every figure's copies are
     written (``error`` None) or one has failed its checks. ``ctx``: the warm context
     (default: :func:`osl.kernels.warm_context`).
@@ -190,13 +191,13 @@ def execute(names: list[str] | None = None, jobs: int = 2, *, order: str = "long
     # chapters use (started first, it imports while the rest starts), and forks its kernel
     # from there: the imports are paid once, not per chapter.
     ctx = ctx or warm_context()
+    if on_started:  # (before this process spends its time loading jupyter-cache)
+        on_started()
     import nbformat
     from jupyter_cache import get_cache
     from jupyter_cache.base import CacheBundleIn
 
     cache = get_cache(str(cache_path or paths.build_dir() / ".jupyter_cache"))
-    if on_started:
-        on_started()
     from .renderer import Renderer
 
     renderer = Renderer(ctx, nice=_figure_priority(), workers=_figure_workers())
@@ -322,7 +323,7 @@ def book(names: list[str] | None = None, jobs: int = 2, *, toc: Path | None = No
         cmd += ["--path-output", str(path_output)]
     sphinx = []
 
-    def start_sphinx():  # once the cache's database exists, before either process opens it
+    def start_sphinx():  # at once: it reads the cache only at a page the executor has cached
         sphinx.append(subprocess.Popen(cmd + [str(paths.PROJECT_ROOT)], cwd=paths.PROJECT_ROOT,
                                        env=dict(os.environ, **{MARKERS_ENV: str(folder)}),
                                        preexec_fn=_sphinx_priority(names)))
