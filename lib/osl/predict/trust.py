@@ -158,8 +158,12 @@ class TrustGrid:
     def wins(self, a: str, b: str, by: Sequence[str] = ()) -> pd.Series | float:
         """Share of cells where predictor ``a`` has a lower held-out MSE than ``b`` (cells
         where both were fitted)."""
-        m = self.cells.pivot_table(index=["group", "target", "split"], columns="predictor",
-                                   values="mse")
+        key = (id(self.cells), self.cells.shape)
+        cached = self.__dict__.get("_mse_table")
+        if cached is None or cached[0] != key:  # one pivot serves every pair of predictors
+            cached = self.__dict__["_mse_table"] = (key, self.cells.pivot_table(
+                index=["group", "target", "split"], columns="predictor", values="mse"))
+        m = cached[1]
         if a not in m or b not in m:
             raise ArgumentError(f"wins: unknown predictor(s); have {list(m.columns)}.")
         if a == b:
