@@ -45,9 +45,9 @@ def _render(path: str) -> str:
 
 
 class Renderer:
-    """Draws queued figures in ``workers`` processes of the multiprocessing context ``ctx``
-    (default: forked from this process where it can, else spawned) at ``nice`` (a priority
-    increment for the workers: a one-chapter build keeps its CPU for the chapter).
+    """Draws queued figures in a pool of ``workers`` processes started by the multiprocessing
+    context ``ctx`` (default: forked from this process where it can, else spawned), at the
+    priority increment ``nice`` (a one-chapter build keeps its CPU for the chapter).
 
     :meth:`poll` submits what has been queued since the last call; :meth:`finish` submits the
     rest, waits for every figure and raises :class:`~osl.errors.OSLError` naming the first
