@@ -243,31 +243,3 @@ def test_fixed_layout_places_the_axes_and_refuses_bad_fractions():
         figures.fixed_layout(fig, 0.9, 0.5, 0.15, 0.9)
     plt.close(fig)
 
-
-def test_a_deferred_figure_is_laid_out_where_it_is_drawn(build, monkeypatch):
-    """The kernel queues a deferred figure without laying it out; the renderer applies its
-    layout engine (or a tight layout) before drawing: the same SVG as publish draws itself."""
-    import re
-
-    def make(layout):
-        fig, axes = plt.subplots(1, 2, figsize=(6, 3), layout=layout)
-        for ax in axes:
-            ax.plot([0, 1], [0, 1])
-            ax.set_ylabel("a long label on the left")
-        return fig
-
-    strip = lambda text: re.sub(r"fig-01-\w+", "", text)  # noqa: E731
-    for layout in (None, "constrained", "tight"):
-        with plt.rc_context():
-            figures.set_theme()
-            monkeypatch.delenv(figures.DEFER_ENV, raising=False)
-            direct = figures.publish(make(layout), "fig-01-direct").read_text()
-            figures.render_queue()
-            monkeypatch.setenv(figures.DEFER_ENV, "1")
-            fig = make(layout)
-            before = [ax.get_position().bounds for ax in fig.axes]
-            out = figures.publish(fig, "fig-01-deferred")
-            assert [ax.get_position().bounds for ax in fig.axes] == before  # not laid out
-        assert figures.render_queue() == [out]
-        assert strip(out.read_text()) == strip(direct), layout
-    plt.close("all")

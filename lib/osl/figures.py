@@ -245,13 +245,23 @@ def publish(fig: plt.Figure, label: str) -> Path:
     t0 = time.perf_counter()
     queue = queue_dir()
     queue.mkdir(parents=True, exist_ok=True)
+    # Lay out once, then drop the layout engine: `bbox_inches="tight"` would redraw the figure
+    # for every format, and `savefig` draws a figure that has an engine twice (a first pass,
+    # without rendering, to settle the layout), even the placeholder left by
+    # `subplots_adjust`-style fixed layouts or by `set_layout_engine("none")`.
+    engine = fig.get_layout_engine()
+    if engine is None:
+        fig.tight_layout()
+    elif engine.__class__.__name__ != "PlaceHolderLayoutEngine":
+        engine.execute(fig)
+    with plt.rc_context({"figure.autolayout": False, "figure.constrained_layout.use": False}):
+        fig.set_layout_engine(None)  # with both off, None removes the engine
     target = paths.figures_dir() / f"{label}.svg"
-    if deferring():  # laid out where it is drawn, off the chapter's critical path
+    if deferring():
         target.unlink(missing_ok=True)  # never a stale copy from an earlier run
         glue(label, _FigureRef(label, _alt_text(fig)), display=False)
         suffix = DEFERRED + ".pickle"
     else:
-        _settle_layout(fig)
         # One drawing serves the page and the citation: the SVG is glued (whatever backend
         # the kernel runs) and written as the figure's SVG copy.
         buf = io.BytesIO()
@@ -267,21 +277,6 @@ def publish(fig: plt.Figure, label: str) -> Path:
     plt.close(fig)
     PUBLISH_SECONDS[0] += time.perf_counter() - t0
     return target
-
-
-def _settle_layout(fig: plt.Figure) -> None:
-    """Lay the figure out once (its layout engine, or a tight layout if it has none), then drop
-    the engine: `bbox_inches="tight"` would redraw the figure for every format, and `savefig`
-    draws a figure that has an engine twice (a first pass, without rendering, to settle the
-    layout), even the placeholder left by `subplots_adjust`-style fixed layouts or by
-    `set_layout_engine("none")`."""
-    engine = fig.get_layout_engine()
-    if engine is None:
-        fig.tight_layout()
-    elif engine.__class__.__name__ != "PlaceHolderLayoutEngine":
-        engine.execute(fig)
-    with plt.rc_context({"figure.autolayout": False, "figure.constrained_layout.use": False}):
-        fig.set_layout_engine(None)  # with both off, None removes the engine
 
 
 def check_layout(fig: plt.Figure, label: str = "figure") -> None:
@@ -418,8 +413,6 @@ def _render(pickled: Path) -> Path:
     out = pickled.parent.parent
     label = pickled.name.split(".")[0]
     deferred = pickled.name.endswith(DEFERRED + ".pickle")
-    if deferred:
-        _settle_layout(fig)  # (publish left it to the renderer)
     # The clipping check measures the tight box with the renderer of the first copy, right
     # after it has drawn: every text's extent is then already known (a separate measurement
     # would lay every text out once more).
