@@ -50,7 +50,7 @@ def test_a_failing_cell_raises_and_leaves_no_kernel_behind(tmp_path):
     for pid in after - before:
         if pid.isdigit():
             try:
-                status = open(f"/proc/{pid}/status").read()
+                status = Path(f"/proc/{pid}/status").read_text()
             except OSError:
                 continue
             assert f"PPid:\t{os.getpid()}\n" not in status, "a kernel outlived its notebook"
