@@ -85,3 +85,15 @@ def test_a_figure_with_a_layout_engine_is_saved_twice():
         ax2.plot([0, 1], [0, 1])
         assert svg == saved(fig2, "svg") and pdf == saved(fig2, "pdf")
     plt.close("all")
+
+
+def test_bad_inputs_get_the_librarys_errors():
+    import pytest
+
+    from osl.errors import ArgumentError
+    with pytest.raises(ArgumentError, match="fig must be a matplotlib Figure"):
+        svg_and_pdf("not a figure")
+    fig, _ = plt.subplots()
+    with pytest.raises(ArgumentError, match="pdf_metadata must be a dict"):
+        svg_and_pdf(fig, pdf_metadata="2024")
+    plt.close(fig)

@@ -93,6 +93,11 @@ def test_run_each_refuses_a_bad_number_of_jobs():
     for jobs in (0, -1, 1.5, True):
         with pytest.raises(ArgumentError, match="jobs must be a whole number"):
             list(kernels.run_each(_square, [1], jobs))
+    with pytest.raises(ArgumentError, match="tick must be a function"):
+        list(kernels.run_each(_square, [1], 1, tick="often"))
+    for every in (0, -1.0, "1", True):
+        with pytest.raises(ArgumentError, match="every must be a number of seconds"):
+            list(kernels.run_each(_square, [1], 1, tick=lambda: None, every=every))
 
 
 def _result_then_clean_up(path):

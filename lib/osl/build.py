@@ -198,12 +198,13 @@ def execute(names: list[str] | None = None, jobs: int = 2, *, order: str = "long
     from .renderer import Renderer
 
     renderer = Renderer(ctx, nice=_figure_priority(), workers=FIGURE_WORKERS)
-    warmed = []
+    warmed = [False]
 
     def tick():  # while the kernels run: draw what they have published, warm up once
         renderer.poll()
-        if not warmed:
-            warmed.append(warm_nbformat())
+        if not warmed[0]:
+            warm_nbformat()
+            warmed[0] = True
 
     times, failed = {}, {}
     sources = {str(paths.PROJECT_ROOT / f"{p}.md"): p for p in pages}

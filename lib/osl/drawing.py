@@ -84,6 +84,16 @@ def svg_and_pdf(fig, *, svg_metadata: dict | None = None,
     the SVG (resolution, colours, the ``draw_event`` its listeners see). Returns both files'
     bytes. (A figure that still has a layout engine, which ``savefig`` would draw once more
     to settle, is saved twice.)"""
+    from matplotlib.figure import Figure
+
+    from .errors import ArgumentError
+    if not isinstance(fig, Figure):
+        raise ArgumentError(f"svg_and_pdf: fig must be a matplotlib Figure (plt.figure() or "
+                            f"plt.subplots()), got {type(fig).__name__}.")
+    for name, meta in (("svg_metadata", svg_metadata), ("pdf_metadata", pdf_metadata)):
+        if meta is not None and not isinstance(meta, dict):
+            raise ArgumentError(f"svg_and_pdf: {name} must be a dict or None, got "
+                                f"{type(meta).__name__}.")
     if fig.get_layout_engine() is not None:
         files = []
         for fmt, metadata in (("svg", svg_metadata), ("pdf", pdf_metadata)):
@@ -93,7 +103,6 @@ def svg_and_pdf(fig, *, svg_metadata: dict | None = None,
         return files[0], files[1]
     from matplotlib.backends.backend_mixed import MixedModeRenderer
     from matplotlib.backends.backend_pdf import PdfFile, RendererPdf
-    from matplotlib.figure import Figure
 
     pdf = io.BytesIO()
 

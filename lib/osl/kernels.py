@@ -95,6 +95,10 @@ def run_each(fn, args: list, jobs: int, ctx=None, *, tick=None, every: float = 0
     from .errors import ArgumentError
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
         raise ArgumentError(f"run_each: jobs must be a whole number >= 1, got {jobs!r}.")
+    if tick is not None and not callable(tick):
+        raise ArgumentError(f"run_each: tick must be a function of no arguments, got {tick!r}.")
+    if isinstance(every, bool) or not isinstance(every, (int, float)) or not every > 0:
+        raise ArgumentError(f"run_each: every must be a number of seconds > 0, got {every!r}.")
     ctx = ctx or warm_context()
     pending, running, finishing = list(args), {}, []
     try:

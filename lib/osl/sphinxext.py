@@ -462,13 +462,12 @@ def _compile_page_templates(builder) -> None:
         name = todo.pop()
         done.add(name)
         try:
-            template = env.get_template(name)  # compiled and kept by the environment
+            env.get_template(name)  # compiled, and kept by the environment for the writing
             source = env.loader.get_source(env, name)[0]
         except Exception:  # noqa: BLE001 - not found or not valid here: left to the build
             continue
         todo.update(r for r in meta.find_referenced_templates(env.parse(source))
                     if r and r not in done)
-        del template
 
 
 def setup(app):
