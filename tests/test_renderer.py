@@ -59,3 +59,6 @@ def test_renderer_refuses_a_bad_number_of_workers():
     for workers in (0, -2, 1.5, True):
         with pytest.raises(OSLError, match="workers must be a whole number"):
             renderer.Renderer(workers=workers)
+    for nice in (-1, 20, 2.5, True):
+        with pytest.raises(OSLError, match="nice must be a whole number from 0 to 19"):
+            renderer.Renderer(nice=nice)

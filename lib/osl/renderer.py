@@ -45,9 +45,10 @@ def _render(path: str) -> str:
 
 
 class Renderer:
-    """Draws queued figures in a pool of ``workers`` processes started by the multiprocessing
-    context ``ctx`` (default: forked from this process where it can, else spawned), at the
-    priority increment ``nice`` (a one-chapter build keeps its CPU for the chapter).
+    """Draws queued figures in a pool of worker processes (``workers`` of them) started by the
+    multiprocessing context ``ctx`` (default: forked from this process where it can, else
+    spawned), at the priority increment ``nice`` (a one-chapter build keeps its CPU for the
+    chapter).
 
     :meth:`poll` submits what has been queued since the last call; :meth:`finish` submits the
     rest, waits for every figure and raises :class:`~osl.errors.OSLError` naming the first
@@ -56,6 +57,9 @@ class Renderer:
     def __init__(self, ctx=None, *, workers: int = 2, nice: int = 0):
         if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
             raise OSLError(f"Renderer: workers must be a whole number >= 1, got {workers!r}.")
+        if isinstance(nice, bool) or not isinstance(nice, int) or not 0 <= nice <= 19:
+            raise OSLError(f"Renderer: nice must be a whole number from 0 to 19 (a priority "
+                           f"increment), got {nice!r}.")
         self.ctx, self.workers, self.nice = ctx, workers, nice
         self.pool = None
         self.futures: dict[Path, object] = {}
