@@ -87,6 +87,35 @@ def test_a_figure_with_a_layout_engine_is_saved_twice():
     plt.close("all")
 
 
+def test_text_boxes_give_the_tight_box_of_what_is_drawn():
+    """The boxes of the texts drawn, with the axes and legend frames, bound the figure as
+    matplotlib's tight box does (rotated labels, mathtext, a legend outside the axes, a text
+    clipped to its axes), without its second layout pass; the clipping check reads them."""
+    with plt.rc_context(figures.THEME):
+        for outside in (False, True):
+            fig = busy_figure()
+            ax = fig.axes[0]
+            ax.set_ylabel("a rotated label")
+            ax.legend(loc="upper left", bbox_to_anchor=(0.0, -0.25), fontsize=8)
+            ax.text(25.5, 0.5, "clipped to the axes: never past them", clip_on=True)
+            if outside:
+                fig.text(0.9, 0.5, "a note past the right edge", rotation=20)
+            texts, seen = [], []
+            fig.canvas.mpl_connect("draw_event", lambda e: seen.append(
+                (fig.get_tightbbox(e.renderer), fig.dpi,
+                 [a.bbox.extents for a in fig.axes]
+                 + [a.get_legend().legendPatch.get_window_extent(e.renderer).extents
+                    for a in fig.axes if a.get_legend() is not None])))
+            svg_and_pdf(fig, svg_metadata=META["svg"], pdf_metadata=META["pdf"],
+                        text_boxes=texts)
+            tight, dpi, extents = seen[0]
+            drawn = figures._drawn_box(texts, dpi, extents)
+            assert len(texts) > 30 and all(len(b) == 4 for b in texts)
+            np.testing.assert_allclose(drawn.extents, tight.extents, atol=0.04)
+            assert (drawn.x1 > fig.get_figwidth() + 0.5) == outside
+            plt.close(fig)
+
+
 def test_bad_inputs_get_the_librarys_errors():
     import pytest
 
@@ -96,4 +125,6 @@ def test_bad_inputs_get_the_librarys_errors():
     fig, _ = plt.subplots()
     with pytest.raises(ArgumentError, match="pdf_metadata must be a dict"):
         svg_and_pdf(fig, pdf_metadata="2024")
+    with pytest.raises(ArgumentError, match="text_boxes must be a list or None"):
+        svg_and_pdf(fig, text_boxes=())
     plt.close(fig)

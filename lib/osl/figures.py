@@ -407,24 +407,47 @@ def render_one(pickled: Path) -> Path:
 _METADATA = {"svg": {"Date": None}, "pdf": {"CreationDate": None}}
 
 
+def _drawn_box(texts, dpi, extents):
+    """The box (inches) around the texts drawn (SVG pixels, 72 per inch) and the ``extents``
+    of the axes and legend frames (pixels at ``dpi``)."""
+    from matplotlib.transforms import Bbox
+    boxes = [Bbox([[x0 / 72, y0 / 72], [x1 / 72, y1 / 72]]) for x0, y0, x1, y1 in texts]
+    boxes += [Bbox([[x0 / dpi, y0 / dpi], [x1 / dpi, y1 / dpi]]) for x0, y0, x1, y1 in extents]
+    return Bbox.union(boxes)
+
+
 def _render(pickled: Path) -> Path:
     with open(pickled, "rb") as fh:
         fig = pickle.load(fh)
     out = pickled.parent.parent
     label = pickled.name.split(".")[0]
     deferred = pickled.name.endswith(DEFERRED + ".pickle")
-    # The clipping check measures the tight box with the renderer of the first copy, right
-    # after it has drawn: every text's extent is then already known (a separate measurement
-    # would lay every text out once more).
-    tight = []
-    cid = fig.canvas.mpl_connect(
-        "draw_event", lambda event: tight or tight.append(fig.get_tightbbox(event.renderer)))
+    # The clipping check needs the box of everything drawn. One drawing for both files
+    # records the box of every text it draws; the axes and the legends' frames are read as
+    # they are drawn (listener below). That box is what matplotlib's tight box measures, but
+    # without laying every text and tick out once more (a quarter of a figure's drawing
+    # time); a figure saved by `savefig` is measured that way, right after it has drawn.
+    texts, drawn, tight = [], [], []
+
+    def on_draw(event):
+        if drawn or tight:
+            return
+        if not deferred:
+            tight.append(fig.get_tightbbox(event.renderer))
+            return
+        legends = list(fig.legends) + [ax.get_legend() for ax in fig.axes]
+        drawn.append((fig.dpi, [ax.bbox.extents for ax in fig.axes if ax.get_visible()]
+                      + [lg.legendPatch.get_window_extent(event.renderer).extents
+                         for lg in legends if lg is not None and lg.get_visible()]))
+
+    cid = fig.canvas.mpl_connect("draw_event", on_draw)
     copies = {}
     try:
         if deferred:  # both files from one drawing (see osl.drawing)
             from .drawing import svg_and_pdf
             copies["svg"], copies["pdf"] = svg_and_pdf(fig, svg_metadata=_METADATA["svg"],
-                                                       pdf_metadata=_METADATA["pdf"])
+                                                       pdf_metadata=_METADATA["pdf"],
+                                                       text_boxes=texts)
         else:
             buf = io.BytesIO()
             fig.savefig(buf, format="pdf", metadata=_METADATA["pdf"])
@@ -432,6 +455,8 @@ def _render(pickled: Path) -> Path:
         fig.canvas.mpl_disconnect(cid)
         if deferred:
             check_text_size(fig, label)  # after drawing, every tick exists
+        if texts and drawn:
+            tight.append(_drawn_box(texts, *drawn[0]))
         check_clipping(fig, label, tight=tight[0] if tight else None)
     except OSLError:
         (out / f"{label}.svg").unlink(missing_ok=True)  # no citation copy of a clipped figure
