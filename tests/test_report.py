@@ -213,6 +213,28 @@ def test_plotted_data_lists_lines_points_bars_and_cells():
     assert sorted(df.loc[df.kind == "cell", "value"]) == [0, 1, 2, 3, 4, 5]
 
 
+def test_power_labels_write_powers_of_ten_without_mathtext():
+    import numpy as np
+    assert [figures.power_label(x) for x in (1e-5, 1e-3, -0.1, 1, 100, 0)] == [
+        "10\u207b\u2075", "10\u207b\u00b3", "\u221210\u207b\u00b9", "10\u2070",
+        "10\u00b2", "0"]
+    assert figures.power_label(0.5) == "0.5" and figures.power_label(-2.5) == "\u22122.5"
+    fmt = figures.PowerFormatter()
+    assert [fmt(x) for x in (1e-3, 2e-3, 0.0, -1e-2)] == ["10\u207b\u00b3", "", "0",
+                                                           "\u221210\u207b\u00b2"]
+    fig, ax = plt.subplots()
+    ax.plot([1, 2, 3], [1e-4, 1e-2, 1.0])
+    ax.set_yscale("log")
+    figures.power_ticks(ax.yaxis)
+    fig.canvas.draw()
+    labels = [t.get_text() for t in ax.get_yticklabels() if t.get_text()]
+    assert labels and not any("$" in t for t in labels)
+    assert "10\u207b\u00b2" in labels
+    minor = ax.yaxis.get_minor_formatter()
+    assert minor(np.float64(2e-3)) == ""
+    plt.close(fig)
+
+
 def test_family_palette_is_stable_and_distinct():
     p = figures.family_palette(["b", "a", "c", "a"])
     assert list(p) == ["a", "b", "c"] and len(set(p.values())) == 3
