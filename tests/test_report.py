@@ -232,6 +232,13 @@ def test_power_labels_write_powers_of_ten_without_mathtext():
     assert "10\u207b\u00b2" in labels
     minor = ax.yaxis.get_minor_formatter()
     assert minor(np.float64(2e-3)) == ""
+    import pytest
+    from osl.errors import OSLError
+    for bad in ("1e-3", None, float("nan"), True):
+        with pytest.raises(OSLError, match="power_label: x must be"):
+            figures.power_label(bad)
+    with pytest.raises(OSLError, match="power_ticks: axis must be a matplotlib axis"):
+        figures.power_ticks(ax)
     plt.close(fig)
 
 

@@ -174,35 +174,41 @@ _SUPERSCRIPT = str.maketrans("-0123456789", "\u207b\u2070\u00b9\u00b2\u00b3\u207
                                              "\u2077\u2078\u2079")
 
 
+def _decade(x: float) -> int | None:
+    """The exponent of ``x`` if it is a (signed) power of ten, else None."""
+    import math
+    e = math.log10(abs(x)) if x else math.nan
+    return int(round(e)) if math.isfinite(e) and abs(e - round(e)) <= 1e-9 else None
+
+
 def power_label(x: float) -> str:
     """``x`` written as a power of ten with Unicode superscripts (``10⁻³``, ``−10²``; ``0``
     for zero; other numbers as ``%g``): the labels of log axes without mathtext, whose
     parser costs a figure tenths of a second to draw."""
-    import math
-    x = float(x)
+    from . import validate
+    x = validate.real("power_label: x", x)
     if x == 0:
         return "0"
-    e = math.log10(abs(x))
-    if not math.isfinite(e) or abs(e - round(e)) > 1e-9:
+    e = _decade(x)
+    if e is None:
         return f"{x:g}".replace("-", "\u2212")
-    return ("\u2212" if x < 0 else "") + "10" + str(int(round(e))).translate(_SUPERSCRIPT)
+    return ("\u2212" if x < 0 else "") + "10" + str(e).translate(_SUPERSCRIPT)
 
 
 class PowerFormatter(mpl.ticker.Formatter):
     """Tick labels of a log or symlog axis (or a log colour bar) as :func:`power_label` writes
-    them: decades only, other ticks unlabelled."""
+    them: decades (and zero) only, other ticks unlabelled."""
 
     def __call__(self, x, pos=None):
-        import math
-        if x == 0:
-            return "0"
-        e = math.log10(abs(x))
-        return power_label(x) if abs(e - round(e)) <= 1e-9 else ""
+        return power_label(x) if x == 0 or _decade(x) is not None else ""
 
 
 def power_ticks(axis) -> None:
     """Label a log or symlog ``axis`` (``ax.xaxis``, ``ax.yaxis`` or a colour bar's
     ``cbar.ax.yaxis``) with :class:`PowerFormatter`, minor ticks unlabelled."""
+    if not isinstance(axis, mpl.axis.Axis):
+        raise OSLError(f"power_ticks: axis must be a matplotlib axis (ax.xaxis, ax.yaxis or "
+                       f"cbar.ax.yaxis), got {type(axis).__name__}.")
     axis.set_major_formatter(PowerFormatter())
     axis.set_minor_formatter(mpl.ticker.NullFormatter())
 

@@ -471,8 +471,8 @@ def _compile_page_templates(builder) -> None:
 
 
 def setup(app):
-    from . import sourcefiles
-    app.connect("config-inited", sourcefiles.exclude_unlisted, priority=sourcefiles.PRIORITY)
+    from . import _tocfiles
+    app.connect("config-inited", _tocfiles.exclude_unlisted, priority=_tocfiles.PRIORITY)
     app.connect("config-inited", _static_files)
     app.connect("env-check-consistency", _renumber_single_chapter)  # after numbering
     app.add_css_file("osl.css")

@@ -10,7 +10,7 @@ from sphinx.util.matching import Matcher, patmatch
 from sphinx_external_toc.parsing import parse_toc_yaml
 
 from osl import paths
-from osl.sourcefiles import unlisted_sources
+from osl._tocfiles import unlisted_sources
 
 SUFFIXES = [".rst", ".ipynb", ".md"]
 

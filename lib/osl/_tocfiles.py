@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-__all__ = ["unlisted_sources", "exclude_unlisted"]
+__all__: list[str] = []  # used by the book's Sphinx extension only (osl.sphinxext)
 
 #: Runs before sphinx-external-toc's ``config-inited`` handler (priority 900).
 PRIORITY = 800
