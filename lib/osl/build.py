@@ -7,8 +7,9 @@ instead of executing the chapters one after another. ``make book`` cleans ``_bui
 the cache never holds results of older code.
 
 ``python -m osl.build book [NAMES] [--toc T --path-output D]`` does both at once: the strict
-Sphinx pass starts immediately and waits at each notebook page until the executor has cached it,
-so reading the book overlaps executing it (what ``make book`` and ``make chapter`` run).
+Sphinx pass starts immediately and waits at each notebook page until the executor has handed it
+the executed notebook (:mod:`osl.handoff`, no cache in between), so reading the book overlaps
+executing it (what ``make book`` and ``make chapter`` run).
 
 ``python -m osl.build chapter NAME`` (what ``make chapter`` runs) builds one chapter that way
 into ``_build/chapters/NAME``, with a copy of ``_toc.yml`` (``python -m osl.build toc NAME``
@@ -156,7 +157,7 @@ FIGURE_WORKERS = 2
 
 def execute(names: list[str] | None = None, jobs: int = 2, *, order: str = "longest",
             cache_path: Path | None = None, on_done=None, on_started=None,
-            on_figures=None, ctx=None) -> dict[str, float]:
+            on_figures=None, ctx=None, handoff: Path | None = None) -> dict[str, float]:
     """Execute notebook pages in parallel and cache them for the book build, and draw the
     figures they publish; returns their times (seconds by notebook name).
 
@@ -167,7 +168,9 @@ def execute(names: list[str] | None = None, jobs: int = 2, *, order: str = "long
     a notebook page's marker says that page is in it); ``on_done(page, error)`` as each page is cached (``error`` None) or
     has failed (the failing cell's error); ``on_figures(error)`` once every figure's copies are
     written (``error`` None) or one has failed its checks. ``ctx``: the warm context
-    (default: :func:`osl.kernels.warm_context`).
+    (default: :func:`osl.kernels.warm_context`). ``handoff``: a folder that receives each
+    executed notebook for a Sphinx pass running beside this one (see :mod:`osl.handoff`)
+    instead of the jupyter-cache.
 
     The figures (see :mod:`osl.renderer`) are drawn as the chapters publish them, in workers
     forked from the warm process, so that they cost the Sphinx pass nothing.
@@ -190,15 +193,16 @@ def execute(names: list[str] | None = None, jobs: int = 2, *, order: str = "long
     ctx = ctx or warm_context()
     if on_started:  # (before this process spends its time loading jupyter-cache)
         on_started()
-    import nbformat
-    from jupyter_cache import get_cache
-    from jupyter_cache.base import CacheBundleIn
+    if handoff is None:
+        import nbformat
+        from jupyter_cache import get_cache
+        from jupyter_cache.base import CacheBundleIn
 
-    cache = get_cache(str(cache_path or paths.build_dir() / ".jupyter_cache"))
+        cache = get_cache(str(cache_path or paths.build_dir() / ".jupyter_cache"))
     from .renderer import Renderer
 
     renderer = Renderer(ctx, nice=_figure_priority(), workers=FIGURE_WORKERS)
-    warmed = [False]
+    warmed = [handoff is not None]  # the validators serve the cache only
 
     def tick():  # while the kernels run: draw what they have published, warm up once
         renderer.poll()
@@ -217,11 +221,16 @@ def execute(names: list[str] | None = None, jobs: int = 2, *, order: str = "long
                 on_done(page, error)
             continue
         path, text, seconds = result
-        # The kernel's own output, already valid: parsed without re-validating it (a tenth
-        # of a second on every chapter's critical path).
-        nb = nbformat.from_dict(json.loads(text))
-        cache.cache_notebook_bundle(CacheBundleIn(nb, path, data={"execution_seconds": seconds}),
-                                    check_validity=False, overwrite=True)
+        if handoff is not None:
+            from . import handoff as handing
+            handing.write(handoff, page, text, seconds)
+        else:
+            # The kernel's own output, already valid: parsed without re-validating it (a
+            # tenth of a second on every chapter's critical path).
+            nb = nbformat.from_dict(json.loads(text))
+            cache.cache_notebook_bundle(CacheBundleIn(nb, path,
+                                                      data={"execution_seconds": seconds}),
+                                        check_validity=False, overwrite=True)
         times[name] = seconds
         if on_done:
             on_done(page, None)
@@ -305,8 +314,6 @@ def book(names: list[str] | None = None, jobs: int = 2, *, toc: Path | None = No
     import subprocess
 
     pages = _pages(names)
-    out = Path(path_output) if path_output else paths.PROJECT_ROOT
-    cache_path = out / "_build" / ".jupyter_cache"  # where jupyter-book looks
     folder = paths.build_dir() / ".executed"
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
@@ -333,7 +340,7 @@ def book(names: list[str] | None = None, jobs: int = 2, *, toc: Path | None = No
         tmp.replace(target)
 
     try:
-        times = execute(names, jobs, order="read", cache_path=cache_path, on_done=done,
+        times = execute(names, jobs, order="read", handoff=folder, on_done=done,
                         on_started=start_sphinx,
                         on_figures=lambda error: done(FIGURES_PAGE, error))
     except OSLError:

@@ -377,7 +377,8 @@ def _static_files(app, config):
 
 def _await_execution(app, docname, source):
     """In a build run by ``python -m osl.build book``, hold a notebook page until the executor
-    (running beside this build) has cached it, or stop the build if it failed."""
+    (running beside this build) has handed it over (:mod:`osl.handoff`), or stop the build if
+    it failed."""
     import json
     import os
 
@@ -471,7 +472,8 @@ def _compile_page_templates(builder) -> None:
 
 
 def setup(app):
-    from . import _tocfiles
+    from . import _tocfiles, handoff
+    handoff.install()  # executed notebooks straight from `python -m osl.build book`
     app.connect("config-inited", _tocfiles.exclude_unlisted, priority=_tocfiles.PRIORITY)
     app.connect("config-inited", _static_files)
     app.connect("env-check-consistency", _renumber_single_chapter)  # after numbering
