@@ -50,11 +50,12 @@ def test_strict_build_passes(built_book):
 
 
 def test_sphinx_pass_reuses_the_parallel_execution(built_book):
-    """Every chapter executed by `python -m osl.build book`'s executor is found in the cache by
-    the Sphinx pass running beside it, which therefore executes nothing itself."""
+    """Every chapter executed by `python -m osl.build book`'s executor is handed to the Sphinx
+    pass running beside it (osl.handoff), which therefore executes nothing itself."""
     from osl.build import notebook_pages
+    from osl.handoff import HANDED_OVER
     assert "Executing notebook" not in built_book.log
-    assert built_book.log.count("Using cached notebook") == len(notebook_pages())
+    assert built_book.log.count(HANDED_OVER) == len(notebook_pages())
 
 
 @pytest.mark.parametrize("nb", NOTEBOOKS, ids=lambda p: p.stem)

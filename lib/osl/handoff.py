@@ -21,6 +21,9 @@ from pathlib import Path
 
 __all__: list[str] = []  # used by osl.build and osl.sphinxext only
 
+#: What the Sphinx pass logs for each page whose executed notebook it took.
+HANDED_OVER = "Using the executed notebook handed over"
+
 #: Notebook metadata taken from the executed copy (jupyter-cache's default).
 NB_META = ("kernelspec", "language_info", "widgets")
 
@@ -104,6 +107,7 @@ def install() -> None:
                 nb, seconds, mtime = found
                 merged = merge(self.notebook, nb)
                 if merged is not None:
+                    self.logger.info(f"{HANDED_OVER}: {page}")
                     self._notebook = merged
                     self.exec_metadata = {"mtime": mtime, "runtime": seconds,
                                           "method": self.nb_config.execution_mode,
